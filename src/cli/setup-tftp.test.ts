@@ -1,0 +1,32 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { setupTftpRoot } from './setup-tftp.ts';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'trowel-setup-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('setupTftpRoot', () => {
+  it('copies what exists, reports what is missing, and is idempotent', () => {
+    const src = tmp();
+    mkdirSync(join(src, 'usr/lib/ipxe'), { recursive: true });
+    writeFileSync(join(src, 'usr/lib/ipxe/undionly.kpxe'), 'kpxe-bytes');
+    writeFileSync(join(src, 'usr/lib/ipxe/ipxe.efi'), 'efi-bytes');
+    const root = join(tmp(), 'tftp');
+    const first = setupTftpRoot(root, src);
+    expect(first).toContain(`copied   undionly.kpxe <- ${src}/usr/lib/ipxe/undionly.kpxe`);
+    expect(first.filter((l) => l.startsWith('missing'))).toHaveLength(4);
+    expect(readFileSync(join(root, 'ipxe.efi'), 'utf8')).toBe('efi-bytes');
+    expect(setupTftpRoot(root, src).filter((l) => l.startsWith('current'))).toHaveLength(2);
+  });
+
+  it('refuses when no iPXE binary is installed', () => {
+    expect(() => setupTftpRoot(join(tmp(), 'tftp'), tmp())).toThrow(/no iPXE binaries found/);
+  });
+});
