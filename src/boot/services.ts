@@ -15,6 +15,7 @@ import { MachineStore, openDatabase } from '../store/index.ts';
 import { startTftpServer } from '../tftp/index.ts';
 import { pxelinuxConfigFor } from './pxelinux-config.ts';
 import { TrowelError } from '../errors.ts';
+import { checkListenAddress } from './listen-check.ts';
 
 export interface RunningServices {
   readonly httpPort: number;
@@ -25,6 +26,7 @@ export interface RunningServices {
 }
 
 export async function startServices(config: TrowelConfig, log: Logger): Promise<RunningServices> {
+  checkListenAddress(config.listen);
   for (const dir of [config.stateDir, config.tftp.root, config.http.root]) mkdirSync(dir, { recursive: true });
   const db = openDatabase(join(config.stateDir, 'trowel.db'));
   const machines = new MachineStore(db);
