@@ -1,0 +1,82 @@
+/**
+ * Answers GET/HEAD for one regular file: streamed from an open file handle
+ * (never read into memory; kernels and initramfs are tens of MiB), with
+ * validators and single byte ranges (RFC 9110 §8.8, §13, §14). The handle
+ * is opened before stat so the bytes sent are those of the file that was
+ * checked, even if the path is replaced meanwhile.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { Readable } from 'node:stream';
+import { HttpError } from './http-error.ts';
+import { parseRange } from './range.ts';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.ipxe': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.cfg': 'text/plain; charset=utf-8',
+  '.json': 'application/json',
+  '.sig': 'application/octet-stream',
+};
+
+export async function serveFile(request: Request, path: string): Promise<Response> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    throw notFound();
+  }
+  let keepOpen = false;
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw notFound();
+    const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+    const lastModified = stat.mtime.toUTCString();
+    const headers: Record<string, string> = {
+      'accept-ranges': 'bytes',
+      'etag': etag,
+      'last-modified': lastModified,
+      'content-type': CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+    };
+
+    if (notModified(request.headers, etag, stat.mtime)) return new Response(null, { status: 304, headers: { etag, 'last-modified': lastModified } });
+
+    // If-Range (§13.1.5): honour Range only while the client's copy is current.
+    const ifRange = request.headers.get('if-range');
+    const rangeHeader = ifRange === null || ifRange === etag || ifRange === lastModified ? request.headers.get('range') : null;
+    const range = parseRange(rangeHeader, stat.size);
+    if (range.kind === 'unsatisfiable') {
+      throw new HttpError(416, 'range_not_satisfiable', `Cannot send the requested range: the file is ${stat.size} bytes long`, {
+        headers: { 'content-range': `bytes */${stat.size}` },
+      });
+    }
+    const start = range.kind === 'range' ? range.start : 0;
+    const end = range.kind === 'range' ? range.end : stat.size - 1;
+    const length = end - start + 1;
+    headers['content-length'] = String(length);
+    if (range.kind === 'range') headers['content-range'] = `bytes ${start}-${end}/${stat.size}`;
+    const status = range.kind === 'range' ? 206 : 200;
+
+    if (request.method === 'HEAD' || length === 0) return new Response(null, { status, headers });
+    // The stream closes the handle when it ends, fails, or is cancelled (client gone).
+    const body = Readable.toWeb(handle.createReadStream({ start, end, highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
+    keepOpen = true;
+    return new Response(body, { status, headers });
+  } finally {
+    if (!keepOpen) await handle.close();
+  }
+}
+
+/** @private RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since. */
+function notModified(headers: Headers, etag: string, mtime: Date): boolean {
+  const inm = headers.get('if-none-match');
+  if (inm !== null) return inm.trim() === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  const ims = headers.get('if-modified-since');
+  if (ims === null) return false;
+  const since = Date.parse(ims);
+  return !Number.isNaN(since) && Math.floor(mtime.getTime() / 1000) <= Math.floor(since / 1000);
+}
+
+function notFound(): HttpError {
+  return new HttpError(404, 'not_found', 'Cannot find the file: no such file under the boot root');
+}
