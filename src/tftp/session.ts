@@ -1,0 +1,130 @@
+/**
+ * The socket side of one transfer: its own UDP socket on an ephemeral port
+ * (the server's TID, RFC 1350 section 4), the retransmission timer, and the
+ * {@link ReadTransfer} it drives. Events are handled one at a time in arrival
+ * order, because a step may wait for a file read.
+ */
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { Logger } from '../log/logger.ts';
+import { encodeError, ErrorCode, Opcode, parsePacket } from './codec.ts';
+import type { ByteSource } from './source.ts';
+import type { ReadTransfer, Step, TransferResult } from './transfer.ts';
+
+export type SessionResult = TransferResult | 'aborted';
+
+export interface SessionOptions {
+  socket: Socket;
+  peer: { address: string; port: number };
+  transfer: ReadTransfer;
+  source: ByteSource;
+  timeoutMs: number;
+  log: Logger;
+  /** Called with the DATA payload bytes of every send, retransmissions included. */
+  onBytes: (bytes: number) => void;
+}
+
+export class TransferSession {
+  /** Settles once the socket and the source are closed. */
+  readonly finished: Promise<SessionResult>;
+  private readonly options: SessionOptions;
+  private queue: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private result: SessionResult | undefined;
+  private resolveFinished!: (result: SessionResult) => void;
+
+  constructor(options: SessionOptions) {
+    this.options = options;
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    options.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    options.socket.on('error', (e) => options.log.warn('tftp.socket_error', { peer: this.peerText, error: e.message }));
+  }
+
+  start(): void {
+    this.enqueue(() => this.options.transfer.start());
+  }
+
+  /** Server shutdown: stop without telling the client. */
+  abort(): Promise<SessionResult> {
+    this.finish('aborted');
+    return this.finished;
+  }
+
+  private get peerText(): string {
+    return `${this.options.peer.address}:${this.options.peer.port}`;
+  }
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    const { peer, socket, log, transfer } = this.options;
+    if (rinfo.address !== peer.address || rinfo.port !== peer.port) {
+      // RFC 1350 section 4: a packet from another TID gets ERROR 5 and leaves this transfer alone.
+      log.warn('tftp.unknown_tid', { peer: `${rinfo.address}:${rinfo.port}`, transferPeer: this.peerText });
+      socket.send(encodeError(ErrorCode.UNKNOWN_TID, 'Unknown transfer ID'), rinfo.port, rinfo.address, () => {});
+      return;
+    }
+    let packet;
+    try {
+      packet = parsePacket(msg);
+    } catch (e) {
+      log.warn('tftp.bad_packet', { peer: this.peerText, bytes: msg.length, error: (e as Error).message });
+      return;
+    }
+    if (packet.opcode === Opcode.ACK) {
+      const block = packet.block;
+      this.enqueue(() => transfer.ack(block));
+    } else if (packet.opcode === Opcode.ERROR) {
+      log.info('tftp.client_error', { peer: this.peerText, code: packet.code, message: packet.message });
+      this.enqueue(() => transfer.clientError());
+    } else {
+      log.warn('tftp.unexpected_packet', { peer: this.peerText, opcode: packet.opcode });
+    }
+  }
+
+  private enqueue(event: () => Step | Promise<Step>): void {
+    this.queue = this.queue
+      .then(async () => {
+        if (this.result === undefined) this.apply(await event());
+      })
+      .catch((e: unknown) => {
+        // A read failure mid-transfer (file truncated, I/O error): tell the client and stop.
+        if (this.result !== undefined) return;
+        this.options.log.error('tftp.read_failed', { peer: this.peerText, error: (e as Error).message });
+        this.send(encodeError(ErrorCode.NOT_DEFINED, 'Cannot read file'));
+        this.finish('error');
+      });
+  }
+
+  private apply(step: Step): void {
+    for (const packet of step.send) this.send(packet);
+    if (step.bytes > 0) this.options.onBytes(step.bytes);
+    if (step.done) {
+      this.finish(step.done);
+    } else if (step.restartTimer) {
+      if (this.timer) this.timer.refresh();
+      else this.timer = setTimeout(() => this.enqueue(() => this.options.transfer.timeout()), this.options.timeoutMs);
+    }
+  }
+
+  private send(packet: Buffer): void {
+    const { socket, peer, log } = this.options;
+    socket.send(packet, peer.port, peer.address, (e) => {
+      // A lost send is like a lost packet: the retransmission timer recovers.
+      if (e) log.debug('tftp.send_failed', { peer: this.peerText, error: e.message });
+    });
+  }
+
+  private finish(result: SessionResult): void {
+    if (this.result !== undefined) return;
+    this.result = result;
+    clearTimeout(this.timer);
+    const { socket, source } = this.options;
+    // Close the socket only after queued sends are flushed; dgram queues them until then.
+    const closed = new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+    void Promise.all([closed, source.close().catch(() => {})]).then(() => this.resolveFinished(result));
+  }
+}
