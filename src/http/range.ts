@@ -29,7 +29,7 @@ export function parseRange(header: string | null | undefined, size: number): Ran
   }
   const start = toSafeInt(first);
   if (start === undefined) return { kind: 'none' };
-  const end = last === '' ? size - 1 : toSafeInt(last);
+  const end = last === '' ? Number.MAX_SAFE_INTEGER : toSafeInt(last);
   if (end === undefined) return { kind: 'none' };
   if (end < start) return { kind: 'none' }; // invalid range-spec: ignore the header (§14.1.1)
   if (start >= size) return { kind: 'unsatisfiable' };

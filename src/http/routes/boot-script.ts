@@ -18,7 +18,7 @@ export function bootScriptRoute(deps: RouteDeps): Handler {
     const raw = url.searchParams.get('mac');
     const mac = raw === null ? undefined : normalizeMac(raw);
     if (mac === undefined) {
-      const problem = raw === null ? 'the script URL has no ?mac= parameter' : `"${raw}" is not a MAC address`;
+      const problem = raw === null ? 'the script URL has no ?mac= parameter' : `${raw} is not a MAC address`;
       log.warn('boot_script_refused', { peer, problem });
       return text(errorScript(`cannot serve a boot script: ${problem}`), IPXE_TYPE, 200, { 'x-trowel-error': 'invalid_mac' });
     }
