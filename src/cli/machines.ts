@@ -5,7 +5,7 @@
  * TROWEL_TOKEN, or <state-dir>/admin.token on the server itself.
  */
 import { join } from 'node:path';
-import { describeError } from '../errors.ts';
+import { describeError, TrowelError } from '../errors.ts';
 import { ADMIN_TOKEN_FILE, ApiClient, readAdminToken, type MachineView } from '../http/index.ts';
 import { BOOT_ACTIONS, type BootAction } from '../store/machines.ts';
 import { normalizeMac } from '../wire/mac.ts';
@@ -68,7 +68,7 @@ export async function machinesCommand(argv: string[], io: CommandIo = processIo)
         break;
       }
       case 'set-action': {
-        const token = request.token ?? readAdminToken(join(request.stateDir, ADMIN_TOKEN_FILE));
+        const token = request.token ?? adminTokenFromFile(request.stateDir);
         const machine = await new ApiClient({ server: request.server, token }).setAction(request.mac, request.action);
         io.stdout(request.json ? toJson(machine) : `${machine.mac}: boot action is now ${machine.action}\n`);
         break;
@@ -127,6 +127,15 @@ function parseRequest(argv: string[], env: NodeJS.ProcessEnv): ParsedRequest {
       throw new UsageError('missing subcommand', USAGE);
     default:
       throw new UsageError(`unknown subcommand "${sub}"`, USAGE);
+  }
+}
+
+/** @private The token file exists only on the server; elsewhere say how else to give one. */
+function adminTokenFromFile(stateDir: string): string {
+  try {
+    return readAdminToken(join(stateDir, ADMIN_TOKEN_FILE));
+  } catch (e) {
+    throw new TrowelError('EADMINTOKEN', (e as Error).message, { hint: 'give --token, set TROWEL_TOKEN, or run this on the server', cause: e });
   }
 }
 
