@@ -89,15 +89,22 @@ export function clientArch(p: DhcpPacket): number | undefined {
 }
 
 /**
- * Option 97 machine identifier (RFC 4578 2.3): type 0 then 16 bytes,
- * formatted 8-4-4-4-12 in the byte order sent.
+ * Option 97 machine identifier (RFC 4578 2.3): type 0 then 16 bytes. Firmware
+ * sends the SMBIOS byte order (PXE 2.1 calls it a GUID: the first three
+ * fields little-endian; EDK2 and iPXE both do, see test/fixtures/dhcp), so
+ * those fields are swapped back to give the UUID that dmidecode, the BMC and
+ * QEMU's -uuid show.
  */
 export function clientUuid(p: DhcpPacket): string | undefined {
   const v = p.options.get(DhcpOption.clientUuid);
   if (!v) return undefined;
   if (v.length !== 17 || v[0] !== 0) throw new WireError(`Cannot read option 97: expected type 0 and 16 bytes, got ${v.length} bytes`);
-  const h = v.subarray(1).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const b = v.subarray(1);
+  const hex = (from: number, to: number, reverse = false) => {
+    const part = [...b.subarray(from, to)];
+    return (reverse ? part.reverse() : part).map((x) => x.toString(16).padStart(2, '0')).join('');
+  };
+  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10)}-${hex(10, 16)}`;
 }
 
 /**
