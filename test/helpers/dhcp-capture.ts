@@ -75,6 +75,8 @@ async function qemu(name: string, firmware: string[], nic: string, label: string
 try {
   await connect(server, 'eth0', '10.99.0.1/24', client, 'eth0', undefined);
   await createBridge(client, 'br0', undefined);
+  // A fixed MAC keeps re-captured fixtures comparable (and the tests' expectations valid).
+  await client.ip('link', 'set', 'br0', 'address', '52:54:00:c0:ff:10');
   await client.ip('link', 'set', 'eth0', 'master', 'br0');
   await createTap(client, 'tap0', 'br0');
   const config = join(dir, 'trowel.yaml');
