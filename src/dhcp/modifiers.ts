@@ -4,7 +4,7 @@
  * ordered and trimmed for the client. Field rules follow RFC 2131 4.3.1
  * table 3.
  */
-import { encodeDhcpPacket } from './codec.ts';
+import { HEADER_SIZE } from './codec.ts';
 import { BootpOp, DhcpOption } from './options.ts';
 import type { DhcpPacket } from './packet.ts';
 import { maxMessageSize, parameterRequestList } from './packet.ts';
@@ -118,9 +118,10 @@ const LEADING = [DhcpOption.messageType, DhcpOption.serverId, DhcpOption.leaseTi
 /**
  * Orders options as the client asked in option 55 (RFC 2131 3.5: the server
  * "MUST try to insert the requested options in the order requested"), after
- * the mandatory ones, with unrequested extras last. Then drops options from the end until the message fits the
- * client's limit: option 57 (read as an IP datagram size, so 28 bytes of IP
- * and UDP header come off) or 576 (RFC 2131 2: 312 bytes of options).
+ * the mandatory ones, with unrequested extras last. Then keeps, in that
+ * order, every option that still fits the client's limit and skips those
+ * that don't: option 57 (read as an IP datagram size, so 28 bytes of IP and
+ * UDP header come off) or 576 (RFC 2131 2: 312 bytes of options).
  */
 export const orderAndFit: Modifier = (r, q) => {
   const order = [...LEADING, ...parameterRequestList(q)];
@@ -129,7 +130,6 @@ export const orderAndFit: Modifier = (r, q) => {
     return i < 0 ? order.length : i;
   };
   const sorted = [...r.options.entries()].sort(([a], [b]) => rank(a) - rank(b));
-  r.options = new Map(sorted);
   let asked: number | undefined;
   try {
     asked = maxMessageSize(q);
@@ -137,11 +137,13 @@ export const orderAndFit: Modifier = (r, q) => {
     asked = undefined;
   }
   const limit = Math.max(576, asked ?? 576) - 28;
-  const keep = new Set<number>([DhcpOption.messageType, DhcpOption.serverId]);
-  const codes = [...r.options.keys()];
-  while (encodeDhcpPacket(r).length > limit) {
-    const victim = codes.pop();
-    if (victim === undefined || keep.has(victim)) break;
-    r.options.delete(victim);
+  // Header, cookie and end option; then each option's pieces as encodeDhcpPacket writes them.
+  let size = HEADER_SIZE + 1;
+  r.options = new Map();
+  for (const [code, value] of sorted) {
+    const cost = value.length + 2 * Math.max(1, Math.ceil(value.length / 255));
+    if (size + cost > limit && code !== DhcpOption.messageType && code !== DhcpOption.serverId) continue;
+    r.options.set(code, value);
+    size += cost;
   }
 };
