@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
 const dist = 'dist';
 const entry = 'src/cli/main.ts';
@@ -22,7 +22,7 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 async function main(): Promise<void> {
   mkdirSync(dist, { recursive: true });
-  const common = { entryPoints: [entry], bundle: true, platform: 'node', target: 'node24', legalComments: 'none', logLevel: 'warning' } as const;
+  const common: BuildOptions = { entryPoints: [entry], bundle: true, platform: 'node', target: 'node24', legalComments: 'none', logLevel: 'warning' };
 
   await build({
     ...common,
