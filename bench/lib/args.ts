@@ -1,0 +1,29 @@
+/**
+ * The command line shared by the benchmarks: `--quick` for a short smoke
+ * run of the whole rig, `--reps N` to override the repetition count,
+ * `--servers a,b` to run only some servers while debugging the rig.
+ */
+import { parseArgs } from 'node:util';
+
+export interface BenchArgs {
+  quick: boolean;
+  reps: number | undefined;
+  /** Only these servers (for debugging the rig; ratios need trowel and a peer). */
+  servers: string[] | undefined;
+  /** The command as typed, for the results header. */
+  command: string;
+}
+
+export function parseBenchArgs(script: string, argv: readonly string[]): BenchArgs {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' }, servers: { type: 'string' } },
+    strict: true,
+  });
+  let reps: number | undefined;
+  if (values.reps !== undefined) {
+    reps = Number(values.reps);
+    if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`Cannot run ${reps} repetitions: give a whole number >= 1`);
+  }
+  return { quick: values.quick, reps, servers: values.servers?.split(',').map((s) => s.trim()), command: ['npx', 'node', script, ...argv].join(' ') };
+}

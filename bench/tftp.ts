@@ -1,0 +1,214 @@
+/**
+ * TFTP read throughput: trowel vs dnsmasq vs tftpd-hpa, one client (atftp),
+ * blksize 512/1468 x windowsize 1/16, lossless and with 1% random drop.
+ *
+ *   npx node bench/tftp.ts [--quick] [--reps N]
+ *
+ * Writes bench/results/tftp.md and tftp.json (tftp.quick.* with --quick).
+ * Repetitions interleave the servers (rep 1: trowel, dnsmasq, tftpd-hpa;
+ * rep 2: ...) so a slow patch of a shared machine doesn't land on one server.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseBenchArgs } from './lib/args.ts';
+import { atftpGet, parseOack } from './lib/atftp.ts';
+import { cleanupAll, onCleanup } from './lib/cleanup.ts';
+import { describeEnvironment, renderEnvironment } from './lib/environment.ts';
+import { sha256File, writeRandomFile } from './lib/files.ts';
+import { disableLoss, enableLoss, takeLossCounts } from './lib/loss.ts';
+import { createRig, type Rig } from './lib/rig.ts';
+import { MiB, formatMiBps, formatSeconds } from './lib/stats.ts';
+import { TFTP_PEERS, type TftpPeer } from './lib/tftp-peers.ts';
+import { renderGoal, renderTftpTable, type TftpResults, type TftpRun, type TftpSetting } from './lib/tftp-report.ts';
+import { writeResults } from './lib/results.ts';
+
+interface Plan {
+  bigBytes: number;
+  lossyBytes: number;
+  reps: number;
+  lossPercent: number;
+}
+
+const FULL: Plan = { bigBytes: 64 * MiB, lossyBytes: 1 * MiB, reps: 3, lossPercent: 1 };
+const QUICK: Plan = { bigBytes: 8 * MiB, lossyBytes: 128 * 1024, reps: 1, lossPercent: 1 };
+const BLKSIZES = [512, 1468];
+const WINDOWS = [1, 16];
+/** The RFC 2349 timeout (s) asked of every server, and atftp's own, in lossy runs. */
+const LOSSY_TIMEOUT = 1;
+const PROBE_BYTES = 64 * 1024;
+
+const args = parseBenchArgs('bench/tftp.ts', process.argv.slice(2));
+const plan = { ...(args.quick ? QUICK : FULL), ...(args.reps ? { reps: args.reps } : {}) };
+const peers = TFTP_PEERS.filter((p) => !args.servers || args.servers.includes(p.name));
+
+function settingsFor(p: Plan): TftpSetting[] {
+  const out: TftpSetting[] = [];
+  for (const lossPercent of [0, p.lossPercent]) {
+    for (const blksize of BLKSIZES) {
+      for (const windowsize of WINDOWS) {
+        out.push({ id: `b${blksize}-w${windowsize}-l${lossPercent}`, blksize, windowsize, lossPercent, bytes: lossPercent ? p.lossyBytes : p.bigBytes });
+      }
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const env = await describeEnvironment({
+    dnsmasq: ['dnsmasq', ['--version']],
+    'tftpd-hpa': ['in.tftpd', ['-V']],
+    'atftp (client)': ['atftp', ['--version']],
+  });
+  const work = mkdtempSync(join(tmpdir(), 'trowel-bench-tftp-'));
+  onCleanup(() => rmSync(work, { recursive: true, force: true }));
+  // Servers that drop privileges (dnsmasq, in.tftpd as nobody) must reach the files.
+  chmodSync(work, 0o755);
+  const root = join(work, 'root');
+  const out = join(work, 'out');
+  mkdirSync(root, { mode: 0o755 });
+  mkdirSync(out, { mode: 0o777 });
+  chmodSync(root, 0o755);
+  const digests = {
+    big: writeRandomFile(join(root, 'big.bin'), plan.bigBytes),
+    lossy: writeRandomFile(join(root, 'lossy.bin'), plan.lossyBytes),
+    probe: writeRandomFile(join(root, 'probe.bin'), PROBE_BYTES),
+  };
+
+  const rig = await createRig({ serverCidr: '10.81.0.1/24', clientCidr: '10.81.0.2/24' });
+  const settings = settingsFor(plan);
+  const results: TftpResults = {
+    subject: TFTP_PEERS[0]!.name,
+    peers: TFTP_PEERS.slice(1).map((p) => p.name),
+    settings,
+    runs: Object.fromEntries(settings.map((s) => [s.id, Object.fromEntries(TFTP_PEERS.map((p) => [p.name, [] as TftpRun[]]))])),
+    oack: {},
+  };
+  const started = Date.now();
+
+  for (let rep = 1; rep <= plan.reps; rep++) {
+    for (const peer of peers) {
+      const server = await peer.start(rig, root, work);
+      try {
+        if (rep === 1) results.oack[peer.name] = await probeOptions(rig, out);
+        for (const setting of settings.filter((s) => s.lossPercent === 0)) {
+          results.runs[setting.id]![peer.name]!.push(await measure(rig, peer, setting, rep, out, digests.big));
+        }
+        await enableLoss(rig.client, plan.lossPercent);
+        try {
+          await takeLossCounts(rig.client);
+          for (const setting of settings.filter((s) => s.lossPercent > 0)) {
+            const run = await measure(rig, peer, setting, rep, out, digests.lossy);
+            Object.assign(run, await takeLossCounts(rig.client));
+            results.runs[setting.id]![peer.name]!.push(run);
+          }
+        } finally {
+          await disableLoss(rig.client);
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const markdown = renderReport(args.command, env, results, minutes);
+  const written = writeResults('tftp', args.quick, markdown, { command: args.command, environment: env, plan, results });
+  process.stdout.write(markdown);
+  process.stderr.write(`\nwrote ${written.markdown} and ${written.json} (${minutes} min)\n`);
+  await rig.destroy();
+}
+
+/** Which options each server acknowledges, from one traced download of a small file per request shape. */
+async function probeOptions(rig: Rig, out: string): Promise<Record<string, Record<string, string>>> {
+  const seen: Record<string, Record<string, string>> = {};
+  for (const blksize of BLKSIZES) {
+    for (const windowsize of WINDOWS) {
+      const local = join(out, 'probe.bin');
+      const { output } = await atftpGet(rig.client, {
+        server: rig.serverAddress, remote: 'probe.bin', local, blksize, windowsize, timeout: LOSSY_TIMEOUT, trace: true, limitMs: 30_000,
+      });
+      seen[`${blksize}/${windowsize}`] = parseOack(output);
+      rmSync(local, { force: true });
+    }
+  }
+  return seen;
+}
+
+async function measure(rig: Rig, peer: TftpPeer, setting: TftpSetting, rep: number, out: string, digest: string): Promise<TftpRun> {
+  const lossy = setting.lossPercent > 0;
+  const local = join(out, `${peer.name}-${setting.id}-${rep}.bin`);
+  const label = `[rep ${rep}/${plan.reps}] ${peer.name.padEnd(9)} blksize ${String(setting.blksize).padStart(4)} window ${String(setting.windowsize).padStart(2)} loss ${setting.lossPercent}%`;
+  try {
+    const { seconds } = await atftpGet(rig.client, {
+      server: rig.serverAddress,
+      remote: lossy ? 'lossy.bin' : 'big.bin',
+      local,
+      blksize: setting.blksize,
+      windowsize: setting.windowsize,
+      ...(lossy ? { timeout: LOSSY_TIMEOUT, clientTimeout: LOSSY_TIMEOUT } : {}),
+      limitMs: lossy ? 600_000 : 300_000,
+    });
+    const got = await sha256File(local);
+    if (got !== digest) throw new Error(`Cannot verify download: sha256 ${got.slice(0, 12)}… differs from the file's ${digest.slice(0, 12)}…`);
+    process.stderr.write(`${label}: ${formatSeconds(seconds)} s, ${formatMiBps(setting.bytes, seconds)} MiB/s\n`);
+    return { rep, seconds };
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`${label}: FAILED: ${error}\n`);
+    return { rep, error };
+  } finally {
+    rmSync(local, { force: true });
+  }
+}
+
+function renderReport(command: string, env: Awaited<ReturnType<typeof describeEnvironment>>, results: TftpResults, minutes: string): string {
+  const lines = [
+    '# TFTP benchmark: trowel vs dnsmasq vs tftpd-hpa',
+    '',
+    renderEnvironment(command, env),
+    `Took ${minutes} minutes. ${plan.reps} repetition(s) per server and setting; the tables show the median.`,
+    'Ratios are speed ratios (the peer\'s seconds over trowel\'s): above 1.00× trowel is faster.',
+    '',
+    '## Setup',
+    '',
+    '- Two network namespaces joined by one veth pair, MTU 1500, 10.81.0.1/24 (server) and 10.81.0.2/24 (client).',
+    '  One server at a time listens on port 69 in the server namespace; the client runs in the other.',
+    `- Client for every server: atftp (\`atftp --get -r FILE -l OUT --option "blksize N" [--option "windowsize W"] SERVER\`),`,
+    '  windowsize left out at 1 (plain lockstep). Every download is checked against the file\'s sha256 (outside the timing).',
+    `- Lossless: one ${plan.bigBytes / MiB} MiB file of random bytes (page-cached after the first read, for every server).`,
+    `- Lossy: ${plan.lossPercent}% of the UDP packets arriving in the client namespace dropped at random (nftables \`numgen random mod 100 < ${plan.lossPercent} drop\`,`,
+    '  the lab\'s `dropIncoming`; this kernel has no netem). Each loss costs a retransmission timeout, so these runs use a',
+    `  ${plan.lossyBytes / MiB} MiB file and ask every server for \`--option "timeout ${LOSSY_TIMEOUT}"\` (RFC 2349), with atftp's own`,
+    `  \`--tftp-timeout ${LOSSY_TIMEOUT}\`. A server that ignores the timeout option keeps its own retransmission schedule.`,
+    '  The drops column counts packets actually dropped per run (nft counters before and after the drop rule).',
+    '- Servers:',
+    ...TFTP_PEERS.map((p) => `  - ${p.name}: ${p.describe('ROOT')}`),
+    '',
+    '## Lossless',
+    '',
+    renderTftpTable(results, 0),
+    `## ${plan.lossPercent}% random loss`,
+    '',
+    renderTftpTable(results, plan.lossPercent),
+    '## Options each server acknowledged (OACK to a probe request with blksize, windowsize and timeout 1)',
+    '',
+    ...Object.entries(results.oack).flatMap(([server, byRequest]) =>
+      Object.entries(byRequest).map(([req, oack]) => `- ${server}, asked blksize/windowsize ${req}: ${Object.entries(oack).map(([k, v]) => `${k} ${v}`).join(', ') || 'no OACK'}`)),
+    '',
+    '## Goal (issue 2: ≥ 1.0× dnsmasq at every setting)',
+    '',
+    ...results.peers.map((p) => renderGoal(results, p)),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+try {
+  await main();
+} catch (e) {
+  process.stderr.write(`bench/tftp.ts: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanupAll();
+}
