@@ -29,7 +29,8 @@ async function main(): Promise<void> {
     format: 'esm',
     outfile: join(dist, 'trowel.mjs'),
     // Bundled CommonJS dependencies (ws, undici) call require() for builtins.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __trowelCreateRequire } from 'node:module';\nconst require = __trowelCreateRequire(import.meta.url);" },
+    // The entry file's own #! line stays first; esbuild puts the banner after it.
+    banner: { js: "import { createRequire as __trowelCreateRequire } from 'node:module';\nconst require = __trowelCreateRequire(import.meta.url);" },
   });
   chmodSync(join(dist, 'trowel.mjs'), 0o755);
 
