@@ -12,6 +12,8 @@ import { HttpError } from './http-error.ts';
 import { parseRange } from './range.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
+  // UEFI HTTP boot (EDK2) accepts an image by this type, or else by a .efi name.
+  '.efi': 'application/efi',
   '.ipxe': 'text/plain; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.cfg': 'text/plain; charset=utf-8',
