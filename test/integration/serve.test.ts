@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, Netns } from '../../src/lab/netns.ts';
-import { CLI, startServe, type ServeProcess } from '../helpers/serve-process.ts';
+import { CLI, startServe, type ServeProcess } from '../../src/lab/serve-process.ts';
 
 const pexec = promisify(execFile);
 

@@ -5,9 +5,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { Netns } from '../../src/lab/netns.ts';
+import type { Netns } from './netns.ts';
 
-export const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
+/** The CLI entry from source; the lab runs it with the Node that runs the lab (Node 24 under npm). */
+export const CLI = join(import.meta.dirname, '../cli/main.ts');
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -17,7 +18,7 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(ns: Netns, configFile: string, timeoutMs = 30_000): Promise<ServeProcess> {
+export async function startServe(ns: Netns, configFile: string, options: { timeoutMs?: number; onRecord?: (r: Record<string, unknown>) => void } = {}): Promise<ServeProcess> {
   const child = ns.spawn(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, TROWEL_LOG: 'debug' } });
   const records: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
@@ -28,11 +29,14 @@ export async function startServe(ns: Netns, configFile: string, timeoutMs = 30_0
     const lines = buffered.split('\n');
     buffered = lines.pop()!;
     for (const line of lines) {
+      let record: Record<string, unknown>;
       try {
-        records.push(JSON.parse(line) as Record<string, unknown>);
+        record = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        records.push({ event: 'non-json', line });
+        record = { event: 'non-json', line };
       }
+      records.push(record);
+      options.onRecord?.(record);
     }
     waiters.forEach((w) => w());
   });
@@ -67,6 +71,6 @@ export async function startServe(ns: Netns, configFile: string, timeoutMs = 30_0
       return code;
     },
   };
-  await waitFor((r) => r.event === 'serve.ready', timeoutMs);
+  await waitFor((r) => r.event === 'serve.ready', options.timeoutMs ?? 30_000);
   return proc;
 }
