@@ -100,8 +100,14 @@ export class TransferSession {
       this.finish(step.done);
     } else if (step.restartTimer) {
       if (this.timer) this.timer.refresh();
-      else this.timer = setTimeout(() => this.enqueue(() => this.options.transfer.timeout()), this.options.timeoutMs);
+      else this.timer = setTimeout(() => this.enqueue(() => this.onTimeout()), this.options.timeoutMs);
     }
+  }
+
+  private onTimeout(): Step {
+    const step = this.options.transfer.timeout();
+    this.options.log.debug('tftp.retransmit', { peer: this.peerText, packets: step.send.length, done: step.done });
+    return step;
   }
 
   private send(packet: Buffer): void {
