@@ -92,7 +92,7 @@ export async function startDhcpServer(o: DhcpServerOptions): Promise<DhcpServer>
         if (err) log.warn('dhcp.send_failed', { ...ids, to: `${to.address}:${to.port}`, error: err.message });
       });
       packets.inc({ direction: 'out', type: replyType });
-      log.info('dhcp.reply', { ...ids, type: replyType, ip, file: reply.file || undefined, to: `${to.address}:${to.port}`, handler: handler.name });
+      log.info('dhcp.reply', { ...ids, type: replyType, ip, file: reply.file || undefined, to: `${to.address}:${to.port}`, via, handler: handler.name });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       if (e instanceof WireError) drop('malformed', peer, { ...ids, error }, 'warn');
