@@ -61,7 +61,8 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const active = options.metrics.gauge('trowel_tftp_active_transfers', 'TFTP transfers in progress.');
   active.add(0);
   /** Transfers by client address:port, so a retransmitted RRQ does not start a second one. */
-  const sessions = new Map<string, { filename: string; session?: TransferSession }>();
+  type Entry = { filename: string; session?: TransferSession };
+  const sessions = new Map<string, Entry>();
   let closing = false;
 
   const refuse = (rinfo: RemoteInfo, code: number, message: string, filename?: string): void => {
@@ -88,7 +89,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     return request.mode === 'netascii' ? new NetasciiSource(raw) : raw;
   };
 
-  const startTransfer = async (request: RequestPacket, rinfo: RemoteInfo, key: string): Promise<void> => {
+  const startTransfer = async (request: RequestPacket, rinfo: RemoteInfo, key: string, entry: Entry): Promise<void> => {
     const peerText = `${rinfo.address}:${rinfo.port}`;
     let source: ByteSource | undefined;
     try {
@@ -99,7 +100,8 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       source = await openSource(request, rinfo);
       const negotiated = negotiate(request.options, { maxBlockSize, maxWindowSize, transferSize: source.size });
       const socket = await bindSocket(0, bindAddress);
-      if (closing) {
+      // Closing, or superseded by a newer request from the same client port while the file opened.
+      if (closing || sessions.get(key) !== entry) {
         socket.close();
         await source.close();
         return;
@@ -120,19 +122,19 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
         log,
         onBytes: (n) => bytes.inc({}, n),
       });
-      sessions.set(key, { filename: request.filename, session });
+      entry.session = session;
       active.add(1);
       const started = Date.now();
       log.info('tftp.transfer_start', { peer: peerText, file: request.filename, mode: request.mode, blksize: negotiated.blockSize, windowsize: negotiated.windowSize, size: source.size });
       session.start();
       const result = await session.finished;
       active.add(-1);
-      if (sessions.get(key)?.session === session) sessions.delete(key);
+      if (sessions.get(key) === entry) sessions.delete(key);
       if (result === 'aborted') return;
       transfers.inc({ result });
       log.info('tftp.transfer_end', { peer: peerText, file: request.filename, result, bytes: transfer.delivered, ms: Date.now() - started });
     } catch (e) {
-      sessions.delete(key);
+      if (sessions.get(key) === entry) sessions.delete(key);
       await source?.close().catch(() => {});
       if (e instanceof TftpRefusal) refuse(rinfo, e.tftpCode, e.message, request.filename);
       else {
@@ -165,8 +167,9 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     // transfer already running will retransmit on its own timer.
     if (existing && existing.filename === packet.filename) return;
     existing?.session?.abort();
-    sessions.set(key, { filename: packet.filename });
-    void startTransfer(packet, rinfo, key);
+    const entry: Entry = { filename: packet.filename };
+    sessions.set(key, entry);
+    void startTransfer(packet, rinfo, key, entry);
   };
 
   listener.on('message', onMessage);
