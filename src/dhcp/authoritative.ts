@@ -85,6 +85,9 @@ export class AuthoritativeHandler implements Handler {
       return this.confirm(req, requested);
     }
     // INIT-REBOOT: the client checks the address it remembers (option 50), ciaddr still zero.
+    // RFC 2131 has a server without a record of the client stay silent; trowel is authoritative
+    // for its network (like dnsmasq's dhcp-authoritative), so a free in-range address is confirmed
+    // and anything else NAKed, which moves a client off a stale address at once.
     if (requested !== undefined && p.ciaddr === ZERO) return this.confirm(req, requested);
     // RENEWING (unicast) or REBINDING (broadcast): the address is in ciaddr.
     if (p.ciaddr !== ZERO) return this.confirm(req, p.ciaddr, true);
