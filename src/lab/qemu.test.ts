@@ -49,9 +49,18 @@ describe('qemuArgs', () => {
   });
 });
 
+describe('qemuArgs directBoot', () => {
+  it('qemuArgs directBoot passes kernel, initramfs and the command line as single arguments', () => {
+    const args = qemuArgs({ ...base, directBoot: { kernel: '/i/vmlinuz', initrd: '/i/initramfs', args: 'console=ttyS0 trowel.mac=x' } }, { serialLog: '/t/s' });
+    expect(values(args, '-kernel')).toEqual(['/i/vmlinuz']);
+    expect(values(args, '-initrd')).toEqual(['/i/initramfs']);
+    expect(values(args, '-append')).toEqual(['console=ttyS0 trowel.mac=x']);
+  });
+});
+
 describe('serialLines', () => {
-  it('serialLines drops ANSI escapes and splits on CRLF, LF and lone CR', () => {
-    const text = '\x1b[0;1miPXE 1.0.0\x1b[0m -- Open\r\nConfiguring...\rok  \nlast';
+  it('serialLines drops escape sequences and splits on CRLF, LF and lone CR', () => {
+    const text = '\x1bc\x1b[0;1miPXE 1.0.0\x1b[0m -- Open\r\n\x1b[=3hConfiguring...\rok  \n\x1b[?25llast';
     expect(serialLines(text)).toEqual(['iPXE 1.0.0 -- Open', 'Configuring...', 'ok', 'last']);
   });
 });

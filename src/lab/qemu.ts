@@ -37,8 +37,11 @@ export interface VmOptions {
    * What boots from the NIC. 'ipxe': QEMU's iPXE option ROM (does DHCP itself
    * and identifies as iPXE). 'firmware': no ROM, so the firmware's own PXE
    * client (OVMF's) fetches a boot file by TFTP. Defaults: bios 'ipxe', uefi 'firmware'.
+   * SeaBIOS has no PXE client of its own, so bios with 'firmware' cannot boot from the NIC.
    */
   nicBoot?: 'ipxe' | 'firmware';
+  /** Boot this kernel+initramfs directly (QEMU -kernel), skipping the network: checks an image fast. */
+  directBoot?: { kernel: string; initrd: string; args: string };
 }
 
 export interface Vm {
@@ -97,6 +100,10 @@ export function qemuArgs(options: VmOptions, files: VmFiles): string[] {
     '-netdev', `tap,id=net0,ifname=${options.tap},script=no,downscript=no`,
     '-device', `virtio-net-pci,netdev=net0,mac=${options.mac.toLowerCase()}${romfile},bootindex=1`,
   );
+  if (options.directBoot) {
+    const { kernel, initrd, args: append } = options.directBoot;
+    args.push('-kernel', kernel, '-initrd', initrd, '-append', append);
+  }
   if (options.disk) {
     if (!files.disk) throw new TrowelError('ELAB', 'Cannot build a VM command line with a disk: no disk file given');
     args.push('-drive', `if=none,id=disk0,format=qcow2,file=${files.disk}`);
@@ -189,9 +196,13 @@ function trackVm(child: ChildProcess, mac: string, serialLog: string, dir: strin
   return { mac, serialLog, exited, waitForSerial, stop };
 }
 
-/** Serial text as lines: CRs and ANSI escapes (OVMF and iPXE draw with them) removed. */
+/**
+ * Serial text as lines: CRs and escape sequences removed (ECMA-48: CSI
+ * `ESC [ params intermediates final`, and two-byte ones such as SeaBIOS's
+ * reset `ESC c`), since OVMF, SeaBIOS and iPXE draw with them.
+ */
 export function serialLines(text: string): string[] {
-  return text.replace(/\x1b\[[0-9;?=]*[A-Za-z]/g, '').split(/\r?\n|\r/).map((l) => l.trimEnd());
+  return text.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b[ -/]*[0-~]/g, '').split(/\r?\n|\r/).map((l) => l.trimEnd());
 }
 
 function findLine(text: string, pattern: RegExp): string | undefined {
