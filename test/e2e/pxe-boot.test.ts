@@ -11,9 +11,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGE_MARKER } from '../../appliance/test-image/build.ts';
+import { buildTestImage, TEST_IMAGE_MARKER } from '../../appliance/test-image/build.ts';
 import { serialLines } from '../../src/lab/qemu.ts';
-import { SERVER_URL, startE2eLab, type E2eLab } from '../helpers/e2e-lab.ts';
+import { SERVER_URL, startLab, type Lab } from '../../src/lab/lab.ts';
 
 const BOOT_TIMEOUT_MS = 300_000;
 const BIOS_MAC = '52:54:00:e2:e0:01';
@@ -21,10 +21,10 @@ const UEFI_MAC = '52:54:00:e2:e0:02';
 const MARKER = new RegExp(`^${TEST_IMAGE_MARKER} `);
 
 describe('PXE boot from trowel serve (QEMU, TCG)', () => {
-  let lab: E2eLab | undefined;
+  let lab: Lab | undefined;
 
   beforeAll(async () => {
-    lab = await startE2eLab();
+    lab = await startLab({ bootImage: await buildTestImage() });
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * The e2e lab: one network namespace with a bridge (br0, 10.0.0.1/24) where
+ * The lab (used by the e2e tests and `npm run demo`): one network namespace with a bridge (br0, 10.0.0.1/24) where
  * `trowel serve` runs from source, the test boot image in its HTTP root, the
  * iPXE binaries in its TFTP root (by the documented `setup-tftp` step), and a
  * tap per VM. close() removes everything, also after a half-done start.
@@ -7,17 +7,15 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTestImage } from '../../appliance/test-image/build.ts';
-import { createBridge, createTap, Netns, uniqueName } from '../../src/lab/netns.ts';
-import { startVm, type Vm, type VmOptions } from '../../src/lab/qemu.ts';
-import { run } from '../../src/sys/run.ts';
+import { createBridge, createTap, Netns, uniqueName } from './netns.ts';
+import { startVm, type Vm, type VmOptions } from './qemu.ts';
+import { run } from '../sys/run.ts';
 import { CLI, startServe, type ServeProcess } from './serve-process.ts';
 
 export const SERVER_ADDRESS = '10.0.0.1';
 export const SERVER_URL = `http://${SERVER_ADDRESS}:8080`;
-const REPO = join(import.meta.dirname, '../..');
 
-export interface E2eLab {
+export interface Lab {
   ns: Netns;
   dir: string;
   stateDir: string;
@@ -30,7 +28,14 @@ export interface E2eLab {
   close(): Promise<void>;
 }
 
-export async function startE2eLab(): Promise<E2eLab> {
+export interface LabOptions {
+  /** The kernel and initramfs machines boot (served as /boot/files/vmlinuz and /boot/files/initramfs). */
+  bootImage: { kernel: string; initrd: string };
+  /** Receives every log record of `trowel serve` as it arrives (the demo prints progress from them). */
+  onServeRecord?: (record: Record<string, unknown>) => void;
+}
+
+export async function startLab(options: LabOptions): Promise<Lab> {
   const dir = await mkdtemp(join(tmpdir(), 'trowel-e2e-'));
   const vms: Vm[] = [];
   let ns: Netns | undefined;
@@ -42,7 +47,7 @@ export async function startE2eLab(): Promise<E2eLab> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const image = await buildTestImage(join(REPO, 'dist/test-image'));
+    const image = options.bootImage;
     const http = join(dir, 'http');
     await mkdir(http);
     await copyFile(image.kernel, join(http, 'vmlinuz'));
@@ -63,7 +68,7 @@ export async function startE2eLab(): Promise<E2eLab> {
 
     ns = await Netns.create();
     await createBridge(ns, 'br0', `${SERVER_ADDRESS}/24`);
-    serve = await startServe(ns, configFile);
+    serve = await startServe(ns, configFile, { onRecord: options.onServeRecord });
     const labNs = ns;
     return {
       ns: labNs,
