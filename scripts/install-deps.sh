@@ -16,8 +16,9 @@ packages=(
   # a real kernel for the e2e boot image; busybox-static gives udhcpc and the
   # initramfs shell (it conflicts with the dynamic busybox package)
   linux-image-amd64 busybox-static cpio zstd
-  # filesystems the later issues and the lab use
-  btrfs-progs dosfstools
+  # the template pool: btrfs, LXC containers on the btrfs backing store,
+  # debootstrap for the demo template, rsync for copying plain directories
+  btrfs-progs dosfstools lxc debootstrap rsync
   # terminal tests and screenshots
   tmux
 )
