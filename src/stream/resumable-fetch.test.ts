@@ -36,7 +36,8 @@ async function serve(plan: (i: number) => Behaviour, body = DATA): Promise<{ url
   let sent = 0;
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const i = seen.length;
-    seen.push({ range: req.headers.range, ifRange: req.headers['if-range'] });
+    const ifRange = req.headers['if-range'];
+    seen.push({ range: req.headers.range, ifRange: Array.isArray(ifRange) ? ifRange.join(',') : ifRange });
     const b = plan(i);
     if (b.kind === 'status') {
       res.writeHead(b.code, { 'content-type': 'text/plain' }).end('nope');
