@@ -18,9 +18,10 @@ import { describeEnvironment, renderEnvironment } from './lib/environment.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { disableLoss, enableLoss, takeLossCounts } from './lib/loss.ts';
 import { createRig, type Rig } from './lib/rig.ts';
+import type { ServerProcess } from './lib/server-process.ts';
 import { MiB, formatMiBps, formatSeconds } from './lib/stats.ts';
 import { TFTP_PEERS, type TftpPeer } from './lib/tftp-peers.ts';
-import { renderGoal, renderTftpTable, type TftpResults, type TftpRun, type TftpSetting } from './lib/tftp-report.ts';
+import { renderCpuTable, renderGoal, renderTftpTable, type TftpResults, type TftpRun, type TftpSetting } from './lib/tftp-report.ts';
 import { writeResults } from './lib/results.ts';
 
 interface Plan {
@@ -92,13 +93,13 @@ async function main(): Promise<void> {
       try {
         if (rep === 1) results.oack[peer.name] = await probeOptions(rig, out);
         for (const setting of settings.filter((s) => s.lossPercent === 0)) {
-          results.runs[setting.id]![peer.name]!.push(await measure(rig, peer, setting, rep, out, digests.big));
+          results.runs[setting.id]![peer.name]!.push(await measure(rig, server, peer, setting, rep, out, digests.big));
         }
         await enableLoss(rig.client, plan.lossPercent);
         try {
           await takeLossCounts(rig.client);
           for (const setting of settings.filter((s) => s.lossPercent > 0)) {
-            const run = await measure(rig, peer, setting, rep, out, digests.lossy);
+            const run = await measure(rig, server, peer, setting, rep, out, digests.lossy);
             Object.assign(run, await takeLossCounts(rig.client));
             results.runs[setting.id]![peer.name]!.push(run);
           }
@@ -135,11 +136,12 @@ async function probeOptions(rig: Rig, out: string): Promise<Record<string, Recor
   return seen;
 }
 
-async function measure(rig: Rig, peer: TftpPeer, setting: TftpSetting, rep: number, out: string, digest: string): Promise<TftpRun> {
+async function measure(rig: Rig, server: ServerProcess, peer: TftpPeer, setting: TftpSetting, rep: number, out: string, digest: string): Promise<TftpRun> {
   const lossy = setting.lossPercent > 0;
   const local = join(out, `${peer.name}-${setting.id}-${rep}.bin`);
   const label = `[rep ${rep}/${plan.reps}] ${peer.name.padEnd(9)} blksize ${String(setting.blksize).padStart(4)} window ${String(setting.windowsize).padStart(2)} loss ${setting.lossPercent}%`;
   try {
+    const cpuBefore = server.cpuSeconds();
     const { seconds } = await atftpGet(rig.client, {
       server: rig.serverAddress,
       remote: lossy ? 'lossy.bin' : 'big.bin',
@@ -149,10 +151,13 @@ async function measure(rig: Rig, peer: TftpPeer, setting: TftpSetting, rep: numb
       ...(lossy ? { timeout: LOSSY_TIMEOUT, clientTimeout: LOSSY_TIMEOUT } : {}),
       limitMs: lossy ? 600_000 : 300_000,
     });
+    // tftpd-hpa's per-transfer child may still be exiting; its CPU time reaches the parent once reaped.
+    await new Promise((r) => setTimeout(r, 50));
+    const serverCpuSeconds = server.cpuSeconds() - cpuBefore;
     const got = await sha256File(local);
     if (got !== digest) throw new Error(`Cannot verify download: sha256 ${got.slice(0, 12)}… differs from the file's ${digest.slice(0, 12)}…`);
-    process.stderr.write(`${label}: ${formatSeconds(seconds)} s, ${formatMiBps(setting.bytes, seconds)} MiB/s\n`);
-    return { rep, seconds };
+    process.stderr.write(`${label}: ${formatSeconds(seconds)} s, ${formatMiBps(setting.bytes, seconds)} MiB/s, server CPU ${serverCpuSeconds.toFixed(2)} s\n`);
+    return { rep, seconds, serverCpuSeconds };
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     process.stderr.write(`${label}: FAILED: ${error}\n`);
@@ -188,6 +193,9 @@ function renderReport(command: string, env: Awaited<ReturnType<typeof describeEn
     '## Lossless',
     '',
     renderTftpTable(results, 0),
+    '### Server CPU per DATA block (lossless, median; user + system time of the server process and its reaped children)',
+    '',
+    renderCpuTable(results),
     `## ${plan.lossPercent}% random loss`,
     '',
     renderTftpTable(results, plan.lossPercent),

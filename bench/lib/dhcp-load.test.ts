@@ -3,7 +3,7 @@ import { startDhcpServer, type DhcpServer } from '../../src/dhcp/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { MetricsRegistry } from '../../src/metrics/registry.ts';
 import { MachineStore, openDatabase, type Database } from '../../src/store/index.ts';
-import { discoverPacket, macForIndex, runDhcpLoad, selectingRequestPacket } from './dhcp-load.ts';
+import { discoverPacket, macForIndex, runDhcpLoad, selectingRequestPacket, tenths } from './dhcp-load.ts';
 
 describe('dhcp load generator packets', () => {
   it('macForIndex makes locally administered MACs from a 40-bit index', () => {
@@ -23,6 +23,21 @@ describe('dhcp load generator packets', () => {
   it('selectingRequestPacket carries the offered address and the server identifier', () => {
     const p = selectingRequestPacket(macForIndex(1), 7, '10.82.1.5', Buffer.from([10, 82, 0, 1]));
     expect(p.subarray(240, 277).toString('hex')).toBe('350103' + '3d07010200000000' + '01' + '32040a520105' + '36040a520001' + '370a0103060c0f1c33363a3b' + 'ff');
+  });
+});
+
+describe('tenths', () => {
+  it('tenths gives the rate of each tenth of the completions', () => {
+    // 20 completions: the first ten 10 ms apart (100/s), the last ten 100 ms apart (10/s).
+    const at = [...Array.from({ length: 10 }, (_, i) => 10 * (i + 1)), ...Array.from({ length: 10 }, (_, i) => 100 + 100 * (i + 1))];
+    const rates = tenths(at, 0);
+    expect(rates).toHaveLength(10);
+    expect(rates.slice(0, 5).map((r) => Math.round(r))).toEqual([100, 100, 100, 100, 100]);
+    expect(rates.slice(5).map((r) => Math.round(r))).toEqual([10, 10, 10, 10, 10]);
+  });
+
+  it('tenths is empty for fewer than ten completions', () => {
+    expect(tenths([1, 2, 3], 0)).toEqual([]);
   });
 });
 
@@ -59,6 +74,7 @@ describe('runDhcpLoad against trowel on loopback', () => {
     expect(result).toMatchObject({ exchanges: 150, completed: 150, failed: 0, naks: 0, duplicateAddresses: 0 });
     expect(result.exchangesPerSecond).toBeGreaterThan(0);
     expect(result.latencyMs.p50).toBeLessThanOrEqual(result.latencyMs.max);
+    expect(result.tenths).toHaveLength(10);
     const bound = db.prepare("SELECT count(*) AS n FROM leases WHERE state = 'bound'").get() as { n: number };
     expect(bound.n).toBe(170);
   });

@@ -45,6 +45,14 @@ export interface DhcpLoadResult {
   duplicateAddresses: number;
   seconds: number;
   exchangesPerSecond: number;
+  /**
+   * Exchanges/s in each tenth of the run, in order of completion. Every ACK
+   * adds a lease, so a falling curve means the server's cost grows with the
+   * number of leases it holds.
+   */
+  tenths: number[];
+  /** CPU seconds the generator itself used: near `seconds` would mean it, not the server, set the pace. */
+  generatorCpuSeconds: number;
   latencyMs: { p50: number; p99: number; max: number };
 }
 
@@ -124,17 +132,22 @@ export async function runDhcpLoad(options: DhcpLoadOptions): Promise<DhcpLoadRes
 function phase(socket: dgram.Socket, o: DhcpLoadOptions, count: number, macBase: number): Promise<DhcpLoadResult> {
   const inFlight = new Map<number, Exchange>();
   const latencies: number[] = [];
+  const completedAt: number[] = [];
   const addresses = new Set<string>();
   const r = { completed: 0, failed: 0, retries: 0, naks: 0, stray: 0, duplicateAddresses: 0 };
   let started = 0;
   // Random high bits keep xids of separate phases and runs apart.
   let nextXid = (Math.random() * 0xffff) << 16;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
 
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const send = (ex: Exchange) => {
       ex.sentAt = performance.now();
-      socket.send(ex.packet, o.serverPort, o.target);
+      socket.send(ex.packet, o.serverPort, o.target, (e) => {
+        // A send error is the rig's fault (no route for the broadcast, say): stop rather than count timeouts.
+        if (e) abort(new Error(`Cannot send DHCP ${ex.step} to ${o.target}:${o.serverPort}: ${e.message}`));
+      });
     };
     const begin = (mac: Buffer, previous?: Exchange) => {
       const xid = (nextXid = (nextXid + 1) >>> 0);
@@ -181,7 +194,9 @@ function phase(socket: dgram.Socket, o: DhcpLoadOptions, count: number, macBase:
         send(ex);
       } else if (type === MessageType.ack && ex.step === 'request') {
         r.completed += 1;
-        latencies.push(performance.now() - ex.startedAt);
+        const now = performance.now();
+        latencies.push(now - ex.startedAt);
+        completedAt.push(now);
         if (addresses.has(reply.yiaddr)) r.duplicateAddresses += 1;
         addresses.add(reply.yiaddr);
         end(ex);
@@ -206,6 +221,10 @@ function phase(socket: dgram.Socket, o: DhcpLoadOptions, count: number, macBase:
         if (now - ex.sentAt < o.timeoutMs) continue;
         if (ex.attempts >= o.maxAttempts) {
           r.failed += 1;
+          if (r.completed === 0 && r.failed >= o.window) {
+            abort(new Error(`Cannot load ${o.target}:${o.serverPort}: the first ${r.failed} exchanges got no answer`));
+            return;
+          }
           end(ex);
         } else {
           ex.attempts += 1;
@@ -216,18 +235,28 @@ function phase(socket: dgram.Socket, o: DhcpLoadOptions, count: number, macBase:
     }, Math.max(5, Math.floor(o.timeoutMs / 5)));
 
     let done = false;
+    function abort(e: Error) {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      socket.removeListener('message', onMessage);
+      reject(e);
+    }
     function finish() {
       if (done) return;
       done = true;
       clearInterval(timer);
       socket.removeListener('message', onMessage);
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       const sorted = latencies.sort((a, b) => a - b);
       resolve({
         exchanges: count,
         ...r,
         seconds,
         exchangesPerSecond: r.completed / seconds,
+        tenths: tenths(completedAt, t0),
+        generatorCpuSeconds: (cpu.user + cpu.system) / 1e6,
         latencyMs: {
           p50: sorted.length ? median(sorted) : 0,
           p99: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! : 0,
@@ -237,4 +266,21 @@ function phase(socket: dgram.Socket, o: DhcpLoadOptions, count: number, macBase:
     }
     startNext();
   });
+}
+
+/** Rates over ten equal slices of the completions (by count), from completion times in ms since `t0`'s clock. */
+export function tenths(completedAt: readonly number[], t0: number): number[] {
+  const n = completedAt.length;
+  if (n < 10) return [];
+  const rates: number[] = [];
+  let prevTime = t0;
+  let prevIndex = 0;
+  for (let k = 1; k <= 10; k++) {
+    const index = Math.round((n * k) / 10);
+    const time = completedAt[index - 1]!;
+    rates.push(((index - prevIndex) * 1000) / Math.max(time - prevTime, 1e-3));
+    prevTime = time;
+    prevIndex = index;
+  }
+  return rates;
 }

@@ -23,6 +23,12 @@ export interface RigOptions {
   serverCidr: string;
   clientCidr: string;
   mtu?: number;
+  /**
+   * Give the client namespace a default route over the veth. A socket bound
+   * to 0.0.0.0 (a DHCP client) can send to 255.255.255.255 only with a route
+   * to pick the interface; without one Linux answers ENETUNREACH.
+   */
+  clientDefaultRoute?: boolean;
 }
 
 export async function createRig(options: RigOptions): Promise<Rig> {
@@ -33,6 +39,7 @@ export async function createRig(options: RigOptions): Promise<Rig> {
   const destroyClient = onCleanup(() => client.destroy());
   const interfaceName = 'eth0';
   await connect(server, interfaceName, options.serverCidr, client, interfaceName, options.clientCidr, options.mtu ?? 1500);
+  if (options.clientDefaultRoute) await client.ip('route', 'add', 'default', 'dev', interfaceName);
   return {
     server,
     client,

@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Netns } from '../../src/lab/netns.ts';
 import { onCleanup } from './cleanup.ts';
+import { processCpuSeconds } from './cpu.ts';
 
 const TAIL_BYTES = 8192;
 
@@ -17,6 +18,8 @@ export interface ServerProcess {
   output(): string;
   /** Every output line seen so far that matches (for counting log records). */
   linesMatching(pattern: RegExp): string[];
+  /** CPU seconds the server (and the children it reaped) used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -67,6 +70,8 @@ export async function startServer(ns: Netns, name: string, command: string, args
     child,
     output: () => tail,
     linesMatching: (pattern) => kept.filter((l) => pattern.test(l)),
+    // `ip netns exec` execs the server in place, so the child's pid is the server's.
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     stop: unregister,
   };
 

@@ -22,6 +22,8 @@ export interface TftpRun {
   /** UDP packets the client namespace dropped during the run (lossy settings only). */
   dropped?: number;
   arrived?: number;
+  /** CPU seconds the server used during the download. */
+  serverCpuSeconds?: number;
 }
 
 /** Options a server put in its OACK, by "blksize/windowsize" of the probe request. */
@@ -136,4 +138,29 @@ export function renderGoal(results: TftpResults, peer: string): string {
     else misses.push(`blksize ${s.blksize} window ${s.windowsize} loss ${s.lossPercent}%: ${formatRatio(r)}`);
   }
   return `- ≥ 1.0× ${peer}: met at ${met} of ${measured} settings${misses.length ? `; slower at ${misses.join(', ')}` : ''}`;
+}
+
+/**
+ * Server CPU time per DATA block sent (lossless settings): the cost of one
+ * block on a server, independent of how busy the shared machine was.
+ */
+export function renderCpuTable(results: TftpResults): string {
+  const settings = results.settings.filter((s) => s.lossPercent === 0);
+  const servers = [results.subject, ...results.peers];
+  const rows = settings.map((setting) => {
+    const blocks = Math.floor(setting.bytes / setting.blksize) + 1;
+    const perBlock = servers.map((server) => {
+      const cpu = (results.runs[setting.id]?.[server] ?? []).filter((r) => r.error === undefined && r.serverCpuSeconds !== undefined).map((r) => r.serverCpuSeconds!);
+      return cpu.length ? (median(cpu) * 1e6) / blocks : undefined;
+    });
+    return [
+      String(setting.blksize),
+      String(setting.windowsize),
+      ...perBlock.map((us) => (us === undefined ? '-' : us.toFixed(1))),
+    ];
+  });
+  return renderTable(
+    [{ header: 'blksize', align: 'right' }, { header: 'window', align: 'right' }, ...servers.map((s) => ({ header: `${s} µs/block`, align: 'right' as const }))],
+    rows,
+  );
 }
