@@ -1,4 +1,5 @@
 /** Streams: compression, manifests, signatures and keys (server side and client side). */
+export { StreamCache, MANIFESTS_DIR, type CachedStream, type StreamCacheOptions, type VersionLookup } from './cache.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { createZstdCompressor, createZstdDecompressor, ZSTD_LEVEL, ZSTD_MAGIC } from './compress.ts';
 export {
