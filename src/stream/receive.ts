@@ -1,0 +1,243 @@
+/**
+ * Receives one template version from a trowel server into a btrfs
+ * directory (docs/templates.md, "Receiving"): fetch the signed manifest and
+ * verify it against the pinned key before a byte of the stream is asked
+ * for; stream the body (resumable) through a sha-256 tap, zstd and the
+ * send-stream guard into `btrfs receive -e`; then compare digest and sizes
+ * with the manifest. Anything wrong deletes the received subvolume: the
+ * only subvolume this leaves behind is a complete, verified, read-only one.
+ */
+import type { KeyObject } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { TrowelError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log/logger.ts';
+import { LATEST, subvolumeName, validateArch, validateName, validateVersion, type TemplateRef } from '../pool/names.ts';
+import { deleteSubvolume, isSubvolume, receive, showSubvolume } from '../sys/btrfs.ts';
+import { CommandError } from '../sys/run.ts';
+import { createZstdDecompressor } from './compress.ts';
+import { verifyManifest, type Manifest } from './manifest.ts';
+import { ProgressMeter, type ProgressSnapshot } from './progress.ts';
+import { acquireReceiveLock, lockPathFor } from './receive-lock.ts';
+import { resumableFetch, type ResumableFetchOptions, type RetryInfo } from './resumable-fetch.ts';
+import { createSendStreamGuard } from './send-stream-guard.ts';
+import { describeRef, TemplateApi } from './template-api.ts';
+import { ByteTap, streamMismatch } from './verify-stream.ts';
+
+export interface ReceiveOptions {
+  /** Base URL of the trowel server, e.g. http://10.0.0.1:8080. */
+  server: string;
+  name: string;
+  arch: string;
+  /** A version, or `latest`. */
+  version: string;
+  /** Receive incrementally from this version, which must already be in `intoDir`. */
+  parent?: string | null;
+  /** A directory on a btrfs filesystem (a pool root, or a target's top level). */
+  intoDir: string;
+  /** The pinned server key. */
+  publicKey: KeyObject;
+  /** Bytes of the compressed stream received so far, with rate and ETA. */
+  onProgress?: (progress: ProgressSnapshot) => void;
+  onRetry?: (info: RetryInfo) => void;
+  log?: Logger;
+  signal?: AbortSignal;
+  /** Retry, backoff, timeouts and dispatcher of the stream download. */
+  fetch?: Pick<ResumableFetchOptions, 'retries' | 'backoff' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'dispatcher'>;
+}
+
+export interface ReceivedTemplate {
+  ref: TemplateRef;
+  parent: string | null;
+  /** The received read-only subvolume. */
+  path: string;
+  manifest: Manifest;
+  /** Retries the download needed. */
+  retries: number;
+  elapsedMs: number;
+}
+
+export async function receiveTemplate(options: ReceiveOptions): Promise<ReceivedTemplate> {
+  const log = options.log ?? silentLogger;
+  const started = performance.now();
+  // Everything that becomes part of a path or URL is checked before use.
+  const name = validateName(options.name);
+  const arch = validateArch(options.arch);
+  const requested = options.version === LATEST ? LATEST : validateVersion(options.version);
+  const parent = options.parent == null ? null : validateVersion(options.parent);
+  let label = describeRef({ name, arch, version: requested }, parent);
+  const fail = (e: unknown, after: string): TrowelError => {
+    const err = e instanceof TrowelError ? e : undefined;
+    return new TrowelError(err?.code ?? 'ERECEIVE', `Cannot receive ${label}: ${reasonOf(e)}; ${after}`, { hint: err?.hint, cause: e });
+  };
+
+  const api = new TemplateApi(options.server, { dispatcher: options.fetch?.dispatcher });
+  let manifest: Manifest;
+  try {
+    await requireDirectory(options.intoDir);
+    manifest = verifyManifest(await api.fetchManifest({ name, arch, version: requested }, parent), options.publicKey);
+    checkManifestIsFor(manifest, { name, arch, version: requested, parent });
+  } catch (e) {
+    throw fail(e, 'nothing was downloaded');
+  }
+  const ref: TemplateRef = { name, arch, version: manifest.version };
+  label = describeRef(ref, parent);
+  const subvolume = subvolumeName(ref);
+  const target = join(options.intoDir, subvolume);
+
+  let lock;
+  try {
+    lock = await acquireReceiveLock(lockPathFor(options.intoDir, subvolume), label);
+  } catch (e) {
+    throw fail(e, 'nothing was downloaded');
+  }
+  try {
+    try {
+      await clearLeftover(target, lock.stale, log);
+      if (parent !== null) await requireParent(options.intoDir, { name, arch, version: parent });
+    } catch (e) {
+      throw fail(e, 'nothing was downloaded');
+    }
+    log.info('receive_start', { name, arch, version: ref.version, parent, bytes: manifest.compressedSize, into: options.intoDir });
+    let retries = 0;
+    try {
+      await transfer(options, api, manifest, { ref, parent, subvolume, log, onRetry: () => (retries += 1) });
+      const received = await showSubvolume(target);
+      if (!received.receivedUuid || !received.readonly) throw new TrowelError('ERECEIVE', 'btrfs receive did not finish the subvolume');
+    } catch (e) {
+      await removeIfPresent(target, log);
+      log.warn('receive_failed', { name, arch, version: ref.version, parent, reason: reasonOf(e) });
+      throw fail(e, 'nothing was kept');
+    }
+    const elapsedMs = Math.round(performance.now() - started);
+    log.info('receive_done', { name, arch, version: ref.version, parent, path: target, bytes: manifest.compressedSize, retries, ms: elapsedMs });
+    return { ref, parent, path: target, manifest, retries, elapsedMs };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * @private Download -> sha-256 tap -> zstd -> size tap -> guard -> btrfs receive.
+ * Resolves when every byte arrived, btrfs receive exited 0 and the
+ * measurements match the manifest.
+ */
+async function transfer(
+  options: ReceiveOptions,
+  api: TemplateApi,
+  manifest: Manifest,
+  context: { ref: TemplateRef; parent: string | null; subvolume: string; log: Logger; onRetry: () => void },
+): Promise<void> {
+  const meter = new ProgressMeter({ total: manifest.compressedSize });
+  const source = resumableFetch(api.streamUrl(context.ref, context.parent), {
+    ...options.fetch,
+    expectedSize: manifest.compressedSize,
+    etag: `"${manifest.sha256}"`,
+    signal: options.signal,
+    log: context.log,
+    onProgress: (received) => options.onProgress?.(meter.update(received)),
+    onRetry: (info) => {
+      context.onRetry();
+      options.onRetry?.(info);
+    },
+  });
+  const compressed = new ByteTap({ hash: true });
+  const uncompressed = new ByteTap();
+  const receiver = receive(options.intoDir);
+  const piped = pipeline(
+    source,
+    compressed,
+    createZstdDecompressor(),
+    uncompressed,
+    createSendStreamGuard({ subvolume: context.subvolume, incremental: context.parent !== null }),
+    receiver.child.stdin,
+  ).then(() => undefined, (e: unknown) => e);
+  const received = receiver.done.then(() => undefined, (e: unknown) => e);
+  const pipeError = await piped;
+  let killed = false;
+  if (pipeError !== undefined && receiver.child.exitCode === null && receiver.child.signalCode === null) {
+    killed = receiver.child.kill('SIGTERM');
+  }
+  const receiveError = await received;
+  // btrfs receive failing on its own explains the broken pipe; a stream we stopped explains the kill.
+  if (receiveError !== undefined && !killed) throw receiveError;
+  if (pipeError !== undefined) throw pipeError;
+  const mismatch = streamMismatch(manifest, {
+    compressedBytes: compressed.bytes,
+    compressedSha256: compressed.sha256(),
+    uncompressedBytes: uncompressed.bytes,
+  });
+  if (mismatch) throw new TrowelError(mismatch.startsWith('sha-256') ? 'EDIGEST' : 'ESIZE', `Cannot keep the stream: ${mismatch}`);
+  options.onProgress?.(meter.update(compressed.bytes));
+}
+
+/** @private A signed manifest for another template, version or parent is a replay, not an answer. */
+function checkManifestIsFor(manifest: Manifest, wanted: { name: string; arch: string; version: string; parent: string | null }): void {
+  const differs = (field: string, got: unknown, want: unknown) =>
+    new TrowelError('EBADMANIFEST', `Cannot use the manifest: its ${field} is ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
+  if (manifest.name !== wanted.name) throw differs('name', manifest.name, wanted.name);
+  if (manifest.arch !== wanted.arch) throw differs('arch', manifest.arch, wanted.arch);
+  if (wanted.version !== LATEST && manifest.version !== wanted.version) throw differs('version', manifest.version, wanted.version);
+  validateVersion(manifest.version);
+  if (manifest.parent !== wanted.parent) throw differs('parent', manifest.parent, wanted.parent);
+}
+
+/**
+ * @private A subvolume already at the target is either a finished receive
+ * (refuse: never overwrite a template) or a partial one left by a receive
+ * that crashed (no received UUID yet, or still writable): remove it.
+ */
+async function clearLeftover(target: string, staleLock: boolean, log: Logger): Promise<void> {
+  if (!(await isSubvolume(target))) return;
+  const info = await showSubvolume(target);
+  if (info.receivedUuid && info.readonly && !staleLock) {
+    throw new TrowelError('EEXIST', `${target} already exists`, { hint: 'delete it first to receive it again' });
+  }
+  if (info.receivedUuid && info.readonly) {
+    // A crash between btrfs receive finishing and the digest check: the bytes were never verified.
+    log.warn('unverified_removed', { path: target });
+  } else {
+    log.warn('partial_removed', { path: target });
+  }
+  await deleteSubvolume(target);
+}
+
+/** @private */
+async function requireParent(intoDir: string, parentRef: TemplateRef): Promise<void> {
+  const path = join(intoDir, subvolumeName(parentRef));
+  if (!(await isSubvolume(path))) {
+    throw new TrowelError('ENOPARENT', `the parent ${parentRef.version} is not at ${path}`, { hint: 'receive the parent first, or receive a full stream (no --parent)' });
+  }
+}
+
+/** @private */
+async function requireDirectory(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) throw new TrowelError('ENOTDIR', `${path} is not a directory`);
+}
+
+/** @private */
+async function removeIfPresent(target: string, log: Logger): Promise<void> {
+  if (!(await isSubvolume(target))) return;
+  try {
+    await deleteSubvolume(target);
+  } catch (e) {
+    log.error('cleanup_failed', { path: target, error: reasonOf(e) });
+  }
+}
+
+/** @private The reason part of an error, without a "Cannot <action>: " prefix it may carry. */
+function reasonOf(e: unknown): string {
+  if (e instanceof CommandError) {
+    const tail = e.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+    const status = e.exitCode === null ? 'was stopped' : `failed with exit status ${e.exitCode}`;
+    return `${e.command.split(' ').slice(0, 2).join(' ')} ${status}${tail ? `: ${tail}` : ''}`;
+  }
+  if (e instanceof TrowelError) return e.message.replace(/^Cannot [^:]+: /, '');
+  const err = e as { code?: string; message?: string };
+  if ((typeof err?.code === 'string' && err.code.startsWith('ZSTD_')) || err?.code === 'Z_DATA_ERROR') {
+    return `the stream does not decompress (${err.message})`;
+  }
+  return err?.message ?? String(e);
+}
