@@ -241,6 +241,7 @@ export class TemplatePool {
             hint: 'check the system clock',
           });
         }
+        this.log.debug('version_wait', { template: base.name, arch: base.arch, newest: newest.version, now: version });
         await sleep(1000 - (now.getTime() % 1000));
         continue;
       }
