@@ -193,7 +193,7 @@ function renderReport(command: string, env: Awaited<ReturnType<typeof describeEn
     '## Lossless',
     '',
     renderTftpTable(results, 0),
-    '### Server CPU per DATA block (lossless, median; user + system time of the server process and its reaped children)',
+    '### Server CPU per DATA block (lossless, median; CPU time of the server and every process it forked, from its own cgroup)',
     '',
     renderCpuTable(results),
     `## ${plan.lossPercent}% random loss`,

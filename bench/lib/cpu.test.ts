@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpuSecondsFromStat, processCpuSeconds } from './cpu.ts';
+import { parseUsageUsec } from './cpu-group.ts';
 
 describe('cpuSecondsFromStat', () => {
   it('cpuSecondsFromStat adds utime, stime, cutime and cstime in 1/100 s ticks', () => {
@@ -14,5 +15,12 @@ describe('cpuSecondsFromStat', () => {
 
   it('processCpuSeconds reads a live process', () => {
     expect(processCpuSeconds(process.pid)).toBeGreaterThan(0);
+  });
+});
+
+describe('parseUsageUsec', () => {
+  it('parseUsageUsec reads usage_usec from a cgroup v2 cpu.stat', () => {
+    expect(parseUsageUsec('usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\n')).toBe(123456);
+    expect(() => parseUsageUsec('user_usec 1\n')).toThrow(/usage_usec/);
   });
 });

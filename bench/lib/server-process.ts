@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Netns } from '../../src/lab/netns.ts';
 import { onCleanup } from './cleanup.ts';
 import { processCpuSeconds } from './cpu.ts';
+import { createCpuGroup } from './cpu-group.ts';
 
 const TAIL_BYTES = 8192;
 
@@ -18,7 +19,7 @@ export interface ServerProcess {
   output(): string;
   /** Every output line seen so far that matches (for counting log records). */
   linesMatching(pattern: RegExp): string[];
-  /** CPU seconds the server (and the children it reaped) used so far. */
+  /** CPU seconds the server and its children used so far (see cpu-group.ts; /proc where no cgroup can be made). */
   cpuSeconds(): number;
   stop(): Promise<void>;
 }
@@ -54,6 +55,13 @@ export async function startServer(ns: Netns, name: string, command: string, args
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // `ip netns exec` execs the server in place, so the child's pid is the server's.
+  const group = createCpuGroup(`trowel-bench-${child.pid}`);
+  try {
+    group?.add(child.pid!);
+  } catch {
+    /* exited already; the readiness loop reports it */
+  }
   let running = true;
   void exited.then(() => (running = false));
 
@@ -64,14 +72,20 @@ export async function startServer(ns: Netns, name: string, command: string, args
     await exited;
     clearTimeout(timer);
   };
-  const unregister = onCleanup(stop);
+  const unregister = onCleanup(async () => {
+    await stop();
+    try {
+      group?.remove();
+    } catch {
+      /* a forked child still exiting keeps the group busy for a moment; it is empty and harmless */
+    }
+  });
   const proc: ServerProcess = {
     name,
     child,
     output: () => tail,
     linesMatching: (pattern) => kept.filter((l) => pattern.test(l)),
-    // `ip netns exec` execs the server in place, so the child's pid is the server's.
-    cpuSeconds: () => processCpuSeconds(child.pid!),
+    cpuSeconds: () => (group ? group.usageSeconds() : processCpuSeconds(child.pid!)),
     stop: unregister,
   };
 
