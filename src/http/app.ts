@@ -9,7 +9,9 @@
 import type { TrowelConfig } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
+import type { TemplatePool } from '../pool/index.ts';
 import type { MachineStore } from '../store/machines.ts';
+import type { StreamCache } from '../stream/index.ts';
 import type { ConnectionInfo, RequestContext } from './context.ts';
 import { renderError } from './error-response.ts';
 import { HttpError } from './http-error.ts';
@@ -17,8 +19,10 @@ import { Router } from './router.ts';
 import { bootFilesRoute } from './routes/boot-files.ts';
 import { bootScriptRoute } from './routes/boot-script.ts';
 import type { RouteDeps } from './routes/deps.ts';
+import { keysRoute } from './routes/keys.ts';
 import { listMachinesRoute, setActionRoute, showMachineRoute } from './routes/machines.ts';
 import { healthRoute, metricsRoute } from './routes/status.ts';
+import { listTemplatesRoute, templateManifestRoute, templatePackagesRoute, templateStreamRoute } from './routes/templates.ts';
 
 export interface HttpServerOptions {
   /** listen.address, http.port, http.root and boot.{kernel,initrd,args} are used. */
@@ -31,6 +35,10 @@ export interface HttpServerOptions {
   bindAddress?: string;
   /** Overrides config.http.port (0 = ephemeral, for tests). */
   port?: number;
+  /** The template pool (GET /api/v1/templates...); absent when the server has none. */
+  pool?: TemplatePool;
+  /** Signed send streams of the pool's templates; absent without a signing key. */
+  streams?: StreamCache;
 }
 
 export interface HttpApp {
@@ -55,7 +63,12 @@ export function buildApp(options: HttpServerOptions, advertisedPort: () => numbe
     .get('/metrics', metricsRoute(deps))
     .get('/api/v1/machines', listMachinesRoute(deps))
     .get('/api/v1/machines/:mac', showMachineRoute(deps))
-    .put('/api/v1/machines/:mac/action', setActionRoute(deps));
+    .put('/api/v1/machines/:mac/action', setActionRoute(deps))
+    .get('/api/v1/keys', keysRoute(deps))
+    .get('/api/v1/templates', listTemplatesRoute(deps))
+    .get('/api/v1/templates/:name/:arch/:version/manifest', templateManifestRoute(deps))
+    .get('/api/v1/templates/:name/:arch/:version/stream', templateStreamRoute(deps))
+    .get('/api/v1/templates/:name/:arch/:version/packages', templatePackagesRoute(deps));
   const requests = options.metrics.counter('trowel_http_requests_total', 'HTTP requests answered, by route pattern and status.');
   const bytes = options.metrics.counter('trowel_http_response_bytes_total', 'HTTP response body bytes handed to clients, by route pattern.');
 

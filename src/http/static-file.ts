@@ -21,7 +21,16 @@ const CONTENT_TYPES: Record<string, string> = {
   '.sig': 'application/octet-stream',
 };
 
-export async function serveFile(request: Request, path: string): Promise<Response> {
+export interface ServeFileOptions {
+  /** A strong validator known for the content (e.g. its digest); default: size and mtime. */
+  etag?: string;
+  /** Default: by file extension. */
+  contentType?: string;
+  /** Extra headers for 200 and 206 answers (e.g. Repr-Digest). */
+  headers?: Record<string, string>;
+}
+
+export async function serveFile(request: Request, path: string, options: ServeFileOptions = {}): Promise<Response> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
@@ -32,13 +41,14 @@ export async function serveFile(request: Request, path: string): Promise<Respons
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw notFound();
-    const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+    const etag = options.etag ?? `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
     const lastModified = stat.mtime.toUTCString();
     const headers: Record<string, string> = {
       'accept-ranges': 'bytes',
       'etag': etag,
       'last-modified': lastModified,
-      'content-type': CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+      'content-type': options.contentType ?? CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+      ...options.headers,
     };
 
     if (notModified(request.headers, etag, stat.mtime)) return new Response(null, { status: 304, headers: { etag, 'last-modified': lastModified } });

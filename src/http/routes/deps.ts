@@ -2,7 +2,9 @@
 import type { TrowelConfig } from '../../config/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { MetricsRegistry } from '../../metrics/registry.ts';
+import type { TemplatePool } from '../../pool/index.ts';
 import type { MachineStore } from '../../store/machines.ts';
+import type { StreamCache } from '../../stream/index.ts';
 
 export interface RouteDeps {
   config: TrowelConfig;
@@ -10,6 +12,10 @@ export interface RouteDeps {
   metrics: MetricsRegistry;
   log: Logger;
   adminToken: string;
+  /** The template pool; without it the template routes answer 503. */
+  pool?: TemplatePool;
+  /** The signed send-stream cache; without it (no signing key) manifests and streams answer 503. */
+  streams?: StreamCache;
   /** The port written into boot scripts; known only once the server listens (port 0 in tests). */
   advertisedPort(): number;
   /** Milliseconds since the epoch when the app was created. */
