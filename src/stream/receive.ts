@@ -4,12 +4,14 @@
  * verify it against the pinned key before a byte of the stream is asked
  * for; stream the body (resumable) through a sha-256 tap, zstd and the
  * send-stream guard into `btrfs receive -e`; then compare digest and sizes
- * with the manifest. Anything wrong deletes the received subvolume: the
- * only subvolume this leaves behind is a complete, verified, read-only one.
+ * with the manifest. The stream lands under a hidden staging name
+ * (receive-staging.ts) and is renamed to its template name only once
+ * verified; anything wrong deletes it. So the only subvolume a receive
+ * leaves behind is a complete, verified, read-only one.
  */
 import type { KeyObject } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, rename, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TrowelError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
@@ -19,7 +21,7 @@ import { CommandError } from '../sys/run.ts';
 import { createZstdDecompressor } from './compress.ts';
 import { verifyManifest, type Manifest } from './manifest.ts';
 import { ProgressMeter, type ProgressSnapshot } from './progress.ts';
-import { acquireReceiveLock, lockPathFor } from './receive-lock.ts';
+import { removeStaleStaging, stagingName } from './receive-staging.ts';
 import { resumableFetch, type ResumableFetchOptions, type RetryInfo } from './resumable-fetch.ts';
 import { createSendStreamGuard } from './send-stream-guard.ts';
 import { describeRef, TemplateApi } from './template-api.ts';
@@ -85,37 +87,31 @@ export async function receiveTemplate(options: ReceiveOptions): Promise<Received
   label = describeRef(ref, parent);
   const subvolume = subvolumeName(ref);
   const target = join(options.intoDir, subvolume);
-
-  let lock;
   try {
-    lock = await acquireReceiveLock(lockPathFor(options.intoDir, subvolume), label);
+    await removeStaleStaging(options.intoDir, log);
+    await requireAbsent(target);
+    if (parent !== null) await requireParent(options.intoDir, { name, arch, version: parent });
   } catch (e) {
     throw fail(e, 'nothing was downloaded');
   }
+
+  const staging = join(options.intoDir, stagingName());
+  log.info('receive_start', { name, arch, version: ref.version, parent, bytes: manifest.compressedSize, into: options.intoDir });
+  let retries = 0;
   try {
-    try {
-      await clearLeftover(target, lock.stale, log);
-      if (parent !== null) await requireParent(options.intoDir, { name, arch, version: parent });
-    } catch (e) {
-      throw fail(e, 'nothing was downloaded');
-    }
-    log.info('receive_start', { name, arch, version: ref.version, parent, bytes: manifest.compressedSize, into: options.intoDir });
-    let retries = 0;
-    try {
-      await transfer(options, api, manifest, { ref, parent, subvolume, log, onRetry: () => (retries += 1) });
-      const received = await showSubvolume(target);
-      if (!received.receivedUuid || !received.readonly) throw new TrowelError('ERECEIVE', 'btrfs receive did not finish the subvolume');
-    } catch (e) {
-      await removeIfPresent(target, log);
-      log.warn('receive_failed', { name, arch, version: ref.version, parent, reason: reasonOf(e) });
-      throw fail(e, 'nothing was kept');
-    }
-    const elapsedMs = Math.round(performance.now() - started);
-    log.info('receive_done', { name, arch, version: ref.version, parent, path: target, bytes: manifest.compressedSize, retries, ms: elapsedMs });
-    return { ref, parent, path: target, manifest, retries, elapsedMs };
-  } finally {
-    await lock.release();
+    await transfer(options, api, manifest, { ref, parent, subvolume, staging: basename(staging), log, onRetry: () => (retries += 1) });
+    const received = await showSubvolume(staging);
+    if (!received.receivedUuid || !received.readonly) throw new TrowelError('ERECEIVE', 'btrfs receive did not finish the subvolume');
+    await requireAbsent(target);
+    await rename(staging, target);
+  } catch (e) {
+    await removeIfPresent(staging, log);
+    log.warn('receive_failed', { name, arch, version: ref.version, parent, reason: reasonOf(e) });
+    throw fail(e, 'nothing was kept');
   }
+  const elapsedMs = Math.round(performance.now() - started);
+  log.info('receive_done', { name, arch, version: ref.version, parent, path: target, bytes: manifest.compressedSize, retries, ms: elapsedMs });
+  return { ref, parent, path: target, manifest, retries, elapsedMs };
 }
 
 /**
@@ -127,7 +123,7 @@ async function transfer(
   options: ReceiveOptions,
   api: TemplateApi,
   manifest: Manifest,
-  context: { ref: TemplateRef; parent: string | null; subvolume: string; log: Logger; onRetry: () => void },
+  context: { ref: TemplateRef; parent: string | null; subvolume: string; staging: string; log: Logger; onRetry: () => void },
 ): Promise<void> {
   const meter = new ProgressMeter({ total: manifest.compressedSize });
   const source = resumableFetch(api.streamUrl(context.ref, context.parent), {
@@ -150,7 +146,7 @@ async function transfer(
     compressed,
     createZstdDecompressor(),
     uncompressed,
-    createSendStreamGuard({ subvolume: context.subvolume, incremental: context.parent !== null }),
+    createSendStreamGuard({ subvolume: context.subvolume, incremental: context.parent !== null, renameTo: context.staging }),
     receiver.child.stdin,
   ).then(() => undefined, (e: unknown) => e);
   const received = receiver.done.then(() => undefined, (e: unknown) => e);
@@ -183,24 +179,9 @@ function checkManifestIsFor(manifest: Manifest, wanted: { name: string; arch: st
   if (manifest.parent !== wanted.parent) throw differs('parent', manifest.parent, wanted.parent);
 }
 
-/**
- * @private A subvolume already at the target is either a finished receive
- * (refuse: never overwrite a template) or a partial one left by a receive
- * that crashed (no received UUID yet, or still writable): remove it.
- */
-async function clearLeftover(target: string, staleLock: boolean, log: Logger): Promise<void> {
-  if (!(await isSubvolume(target))) return;
-  const info = await showSubvolume(target);
-  if (info.receivedUuid && info.readonly && !staleLock) {
-    throw new TrowelError('EEXIST', `${target} already exists`, { hint: 'delete it first to receive it again' });
-  }
-  if (info.receivedUuid && info.readonly) {
-    // A crash between btrfs receive finishing and the digest check: the bytes were never verified.
-    log.warn('unverified_removed', { path: target });
-  } else {
-    log.warn('partial_removed', { path: target });
-  }
-  await deleteSubvolume(target);
+/** @private Never replace a template: only a verified receive ever gets its name. */
+async function requireAbsent(target: string): Promise<void> {
+  if (await exists(target)) throw new TrowelError('EEXIST', `${target} already exists`, { hint: 'delete it first to receive it again' });
 }
 
 /** @private */
@@ -218,13 +199,18 @@ async function requireDirectory(path: string): Promise<void> {
 }
 
 /** @private */
-async function removeIfPresent(target: string, log: Logger): Promise<void> {
-  if (!(await isSubvolume(target))) return;
+async function removeIfPresent(path: string, log: Logger): Promise<void> {
+  if (!(await isSubvolume(path))) return;
   try {
-    await deleteSubvolume(target);
+    await deleteSubvolume(path);
   } catch (e) {
-    log.error('cleanup_failed', { path: target, error: reasonOf(e) });
+    log.error('cleanup_failed', { path, error: reasonOf(e) });
   }
+}
+
+/** @private */
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
 }
 
 /** @private The reason part of an error, without a "Cannot <action>: " prefix it may carry. */
