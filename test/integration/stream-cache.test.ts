@@ -111,6 +111,8 @@ describe('StreamCache on loop btrfs', () => {
     const other = new StreamCache({ cacheDir: join(stateDir, 'cache-concurrent'), pool, signingKey: key, metrics: fresh });
     const results = await Promise.all(Array.from({ length: 20 }, () => other.ensure(v2, null)));
     expect(fresh.counter('trowel_stream_sends_total', '').get({ kind: 'full' })).toBe(1);
+    // All twenty waited on the one send in flight; none found a finished file.
+    expect(fresh.counter('trowel_stream_cache_hits_total', '').get()).toBe(0);
     expect(new Set(results.map((r) => r.signed.signature)).size).toBe(1);
     expect(new Set(results.map((r) => r.file)).size).toBe(1);
   });
