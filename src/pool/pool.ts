@@ -130,7 +130,7 @@ export class TemplatePool {
       if (await exists(staging)) {
         await deleteSubvolume(staging).catch((err: unknown) => this.log.error('staging_delete_failed', { path: staging, error: (err as Error).message }));
       }
-      this.log.warn('publish_failed', { template: name, arch, error: (e as Error).message });
+      this.log.info('publish_failed', { template: name, arch, error: (e as Error).message });
       throw e;
     }
   }
@@ -148,7 +148,7 @@ export class TemplatePool {
       const children = childrenOf(await this.list({ name: r.name, arch: r.arch }), r);
       if (children.length > 0 && !options.force) {
         throw new TrowelError('EPARENT', `Cannot remove ${label(r)}: it is the parent of ${children.map((c) => c.version).join(', ')}`, {
-          hint: 'remove those first, or use --force (machines on this version then get full streams)',
+          hint: 'remove those first, or use --force',
         });
       }
       await this.deleteVersion(target, children);
@@ -197,7 +197,7 @@ export class TemplatePool {
     if (rootStat === undefined) {
       if (!(await onBtrfs(dirname(this.root)))) {
         throw new TrowelError('ENOPOOL', `Cannot open pool ${this.root}: it does not exist`, {
-          hint: `create it on a btrfs filesystem (btrfs subvolume create ${this.root}) or give --pool DIR`,
+          hint: `create it on a btrfs filesystem with "btrfs subvolume create ${this.root}", or give --pool DIR`,
         });
       }
       await createSubvolume(this.root);

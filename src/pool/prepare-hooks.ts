@@ -73,7 +73,7 @@ export async function runPrepareHooks(root: string, ctx: HookContext): Promise<s
     } catch (e) {
       const status = e instanceof CommandError ? (e.exitCode === null ? 'it was killed' : `exit status ${e.exitCode}`) : (e as Error).message;
       const output = e instanceof CommandError ? tail(e.stderr) : '';
-      ctx.log.warn('prepare_hook_failed', { template: ctx.name, arch: ctx.arch, hook, status, output });
+      ctx.log.info('prepare_hook_failed', { template: ctx.name, arch: ctx.arch, hook, status, output });
       throw new TrowelError('EHOOK', `Cannot publish ${ctx.name} ${ctx.arch}: prepare hook ${hook} failed: ${status}${output ? `: ${output}` : ''}`, {
         hint: `fix /${HOOK_DIR}/${hook} in the source; nothing was published`,
         cause: e,
