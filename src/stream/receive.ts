@@ -40,6 +40,8 @@ export interface ReceiveOptions {
   intoDir: string;
   /** The pinned server key. */
   publicKey: KeyObject;
+  /** Called once the manifest is verified, before the download starts (it names the version `latest` stands for). */
+  onManifest?: (manifest: Manifest) => void;
   /** Bytes of the compressed stream received so far, with rate and ETA. */
   onProgress?: (progress: ProgressSnapshot) => void;
   onRetry?: (info: RetryInfo) => void;
@@ -95,6 +97,7 @@ export async function receiveTemplate(options: ReceiveOptions): Promise<Received
     throw fail(e, 'nothing was downloaded');
   }
 
+  options.onManifest?.(manifest);
   const staging = join(options.intoDir, stagingName());
   log.info('receive_start', { name, arch, version: ref.version, parent, bytes: manifest.compressedSize, into: options.intoDir });
   let retries = 0;
