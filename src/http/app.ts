@@ -10,6 +10,7 @@ import type { TrowelConfig } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { TemplatePool } from '../pool/index.ts';
+import type { EventStore } from '../store/events.ts';
 import type { MachineStore } from '../store/machines.ts';
 import type { StreamCache } from '../stream/index.ts';
 import type { ConnectionInfo, RequestContext } from './context.ts';
@@ -20,6 +21,7 @@ import { bootFilesRoute } from './routes/boot-files.ts';
 import { bootScriptRoute } from './routes/boot-script.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { keysRoute } from './routes/keys.ts';
+import { getPlanRoute, listEventsRoute, postEventRoute, postLogRoute, putPlanRoute } from './routes/machine-reports.ts';
 import { listMachinesRoute, setActionRoute, showMachineRoute } from './routes/machines.ts';
 import { healthRoute, metricsRoute } from './routes/status.ts';
 import { listTemplatesRoute, templateManifestRoute, templatePackagesRoute, templateStreamRoute } from './routes/templates.ts';
@@ -35,6 +37,8 @@ export interface HttpServerOptions {
   bindAddress?: string;
   /** Overrides config.http.port (0 = ephemeral, for tests). */
   port?: number;
+  /** Step events and log lines machines post while provisioning. */
+  events?: EventStore;
   /** The template pool (GET /api/v1/templates...); absent when the server has none. */
   pool?: TemplatePool;
   /** Signed send streams of the pool's templates; absent without a signing key. */
@@ -64,6 +68,11 @@ export function buildApp(options: HttpServerOptions, advertisedPort: () => numbe
     .get('/api/v1/machines', listMachinesRoute(deps))
     .get('/api/v1/machines/:mac', showMachineRoute(deps))
     .put('/api/v1/machines/:mac/action', setActionRoute(deps))
+    .get('/api/v1/machines/:mac/plan', getPlanRoute(deps))
+    .put('/api/v1/machines/:mac/plan', putPlanRoute(deps))
+    .get('/api/v1/machines/:mac/events', listEventsRoute(deps))
+    .post('/api/v1/machines/:mac/events', postEventRoute(deps))
+    .post('/api/v1/machines/:mac/log', postLogRoute(deps))
     .get('/api/v1/keys', keysRoute(deps))
     .get('/api/v1/templates', listTemplatesRoute(deps))
     .get('/api/v1/templates/:name/:arch/:version/manifest', templateManifestRoute(deps))

@@ -43,6 +43,10 @@ export class Router {
     return this.add('PUT', pattern, handler);
   }
 
+  post(pattern: string, handler: Handler): this {
+    return this.add('POST', pattern, handler);
+  }
+
   match(method: string, path: string): RouteMatch {
     const parts = path.split('/').slice(1);
     const allow = new Set<string>();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../config/index.ts';
 import { createLogger, LogLevel, type LogRecord } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
-import { MachineStore, openDatabase, type Database } from '../store/index.ts';
+import { EventStore, MachineStore, openDatabase, type Database } from '../store/index.ts';
 import { createHttpApp, type HttpApp, type HttpServerOptions } from './app.ts';
 
 export const ADMIN_TOKEN = 'dGVzdC1hZG1pbi10b2tlbi0wMTIzNDU2Nzg5YWJjZGVm';
@@ -42,7 +42,8 @@ export function makeFixture(boot = 'boot: { kernel: trowel/vmlinuz, initrd: trow
   const metrics = new MetricsRegistry();
   const logs: LogRecord[] = [];
   const log = createLogger('http', (r) => logs.push(r), LogLevel.debug);
-  const options: HttpServerOptions = { config, machines, metrics, log, adminToken: ADMIN_TOKEN };
+  const events = new EventStore(db, () => clock.now);
+  const options: HttpServerOptions = { config, machines, events, metrics, log, adminToken: ADMIN_TOKEN };
   const app = createHttpApp(options);
   return {
     dir, root, db, machines, metrics, logs, options, app, clock,

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from './database.ts';
+import type { MachinePlan } from './plan.ts';
 
 export const BootAction = { discover: 'discover', provision: 'provision', local: 'local' } as const;
 export type BootAction = (typeof BootAction)[keyof typeof BootAction];
@@ -20,6 +21,7 @@ export interface Machine {
   token: string;
   firstSeen: number;
   lastSeen: number;
+  plan: MachinePlan | null;
 }
 
 export interface Contact {
@@ -30,10 +32,10 @@ export interface Contact {
   hostname?: string;
 }
 
-type Row = { mac: string; arch: number | null; uuid: string | null; hostname: string | null; ip: string | null; action: BootAction; state: string; token: string; first_seen: number; last_seen: number };
+type Row = { mac: string; arch: number | null; uuid: string | null; hostname: string | null; ip: string | null; action: BootAction; state: string; token: string; first_seen: number; last_seen: number; plan: string | null };
 
 function fromRow(r: Row): Machine {
-  return { mac: r.mac, arch: r.arch, uuid: r.uuid, hostname: r.hostname, ip: r.ip, action: r.action, state: r.state, token: r.token, firstSeen: r.first_seen, lastSeen: r.last_seen };
+  return { mac: r.mac, arch: r.arch, uuid: r.uuid, hostname: r.hostname, ip: r.ip, action: r.action, state: r.state, token: r.token, firstSeen: r.first_seen, lastSeen: r.last_seen, plan: r.plan ? (JSON.parse(r.plan) as MachinePlan) : null };
 }
 
 export class MachineStore {
@@ -73,6 +75,11 @@ export class MachineStore {
   /** Returns false when no such machine exists. */
   setAction(mac: string, action: BootAction): boolean {
     return this.db.prepare('UPDATE machines SET action = ? WHERE mac = ?').run(action, mac).changes > 0;
+  }
+
+  /** Stores (or clears, with null) the machine's provisioning plan. */
+  setPlan(mac: string, plan: MachinePlan | null): boolean {
+    return this.db.prepare('UPDATE machines SET plan = ? WHERE mac = ?').run(plan ? JSON.stringify(plan) : null, mac).changes > 0;
   }
 
   setState(mac: string, state: string): boolean {

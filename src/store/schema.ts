@@ -34,4 +34,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_by_mac ON events (mac, id);
   `,
+  `
+  -- The provisioning plan the server holds for a machine (JSON, see docs/provisioning.md).
+  ALTER TABLE machines ADD COLUMN plan TEXT;
+  `,
 ];

@@ -3,6 +3,7 @@ import type { TrowelConfig } from '../../config/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { MetricsRegistry } from '../../metrics/registry.ts';
 import type { TemplatePool } from '../../pool/index.ts';
+import type { EventStore } from '../../store/events.ts';
 import type { MachineStore } from '../../store/machines.ts';
 import type { StreamCache } from '../../stream/index.ts';
 
@@ -12,6 +13,8 @@ export interface RouteDeps {
   metrics: MetricsRegistry;
   log: Logger;
   adminToken: string;
+  /** Machine step events and log lines; without it the event routes answer 503. */
+  events?: EventStore;
   /** The template pool; without it the template routes answer 503. */
   pool?: TemplatePool;
   /** The signed send-stream cache; without it (no signing key) manifests and streams answer 503. */

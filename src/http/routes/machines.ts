@@ -8,11 +8,9 @@ import { requireAdmin } from '../auth.ts';
 import type { Handler } from '../context.ts';
 import { HttpError } from '../http-error.ts';
 import { machineView } from '../machine-view.ts';
+import { readJson } from '../read-json.ts';
 import { json } from '../respond.ts';
 import type { RouteDeps } from './deps.ts';
-
-/** Request bodies are tiny JSON documents; anything larger is refused before parsing. */
-const MAX_BODY_BYTES = 16 * 1024;
 
 export function listMachinesRoute(deps: RouteDeps): Handler {
   return () => json({ machines: deps.machines.list().map(machineView) });
@@ -32,7 +30,7 @@ export function setActionRoute(deps: RouteDeps): Handler {
   return async ({ request, params, peer, log }) => {
     requireAdmin(request, deps.adminToken);
     const mac = macParam(params['mac']);
-    const body = await readJson(request);
+    const body = await readJson(request, 'set the action', `{"action": "${BOOT_ACTIONS.join('|')}"}`);
     const action = (body as { action?: unknown } | null)?.action;
     if (typeof action !== 'string' || !(BOOT_ACTIONS as readonly string[]).includes(action)) {
       throw new HttpError(400, 'invalid_action', `Cannot set the action: "action" must be one of ${BOOT_ACTIONS.join(', ')}`);
@@ -43,39 +41,13 @@ export function setActionRoute(deps: RouteDeps): Handler {
   };
 }
 
-/** @private */
-function macParam(raw: string | undefined): string {
+/** Parses the :mac parameter or answers 400. */
+export function macParam(raw: string | undefined): string {
   const mac = raw === undefined ? undefined : normalizeMac(raw);
   if (mac === undefined) throw new HttpError(400, 'invalid_mac', `Cannot find the machine: "${raw ?? ''}" is not a MAC address`);
   return mac;
 }
 
-/** @private */
-function unknownMachine(mac: string): HttpError {
+export function unknownMachine(mac: string): HttpError {
   return new HttpError(404, 'machine_not_found', `Cannot find the machine: ${mac} has never booted from this server`);
-}
-
-/** @private Reads at most MAX_BODY_BYTES and parses them as JSON. */
-async function readJson(request: Request): Promise<unknown> {
-  const declared = Number(request.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    for await (const chunk of request.body) {
-      size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) throw tooLarge();
-      chunks.push(chunk);
-    }
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'invalid_json', `Cannot set the action: the body is not JSON; send {"action": "${BOOT_ACTIONS.join('|')}"}`);
-  }
-}
-
-/** @private */
-function tooLarge(): HttpError {
-  return new HttpError(413, 'payload_too_large', `Cannot read the request: bodies are limited to ${MAX_BODY_BYTES} bytes`);
 }

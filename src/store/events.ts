@@ -1,0 +1,43 @@
+/**
+ * What machines report while they provision: one row per step event or log
+ * line, in arrival order. The server keeps them for `trowel machines events`,
+ * the dashboard and the benchmarks (time per step).
+ */
+import type { Database } from './database.ts';
+
+export const EventKind = { step: 'step', log: 'log' } as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+
+export interface StoredEvent {
+  id: number;
+  mac: string;
+  at: number;
+  kind: EventKind;
+  data: Record<string, unknown>;
+}
+
+type Row = { id: number; mac: string; at: number; kind: EventKind; data: string };
+
+export class EventStore {
+  private readonly db: Database;
+  private readonly now: () => number;
+
+  constructor(db: Database, now: () => number = Date.now) {
+    this.db = db;
+    this.now = now;
+  }
+
+  append(mac: string, kind: EventKind, data: Record<string, unknown>): StoredEvent {
+    const at = this.now();
+    const { lastInsertRowid } = this.db.prepare('INSERT INTO events (mac, at, kind, data) VALUES (?, ?, ?, ?)').run(mac, at, kind, JSON.stringify(data));
+    return { id: Number(lastInsertRowid), mac, at, kind, data };
+  }
+
+  /** Events of one machine after `afterId`, oldest first, at most `limit`. */
+  list(mac: string, options: { afterId?: number; limit?: number; kind?: EventKind } = {}): StoredEvent[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM events WHERE mac = ? AND id > ? ${options.kind ? 'AND kind = ?' : ''} ORDER BY id LIMIT ?`)
+      .all(...([mac, options.afterId ?? 0, ...(options.kind ? [options.kind] : []), options.limit ?? 1000] as (string | number)[])) as Row[];
+    return rows.map((r) => ({ id: r.id, mac: r.mac, at: r.at, kind: r.kind, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+}
