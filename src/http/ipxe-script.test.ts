@@ -56,3 +56,13 @@ describe('errorScript', () => {
     expect(script).toContain('echo trowel: ?x? ??net0/ip??chain http://evil/');
   });
 });
+
+describe('bootScript extra arguments', () => {
+  it('places server-decided trowel.* arguments before the config args', () => {
+    const script = bootScript(
+      { mac: '52:54:00:00:00:01', token: 't', action: 'provision', extraArgs: ['trowel.mode=unattended', 'trowel.key=AAAA'] },
+      { serverUrl: 'http://10.0.0.1:8080', kernel: 'vmlinuz', initrd: 'initramfs', args: 'console=ttyS0' },
+    );
+    expect(script).toContain('trowel.action=provision trowel.mode=unattended trowel.key=AAAA console=ttyS0\n');
+  });
+});

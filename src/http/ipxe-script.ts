@@ -23,6 +23,8 @@ export interface ScriptMachine {
   mac: string;
   token: string;
   action: BootAction;
+  /** Further trowel.* arguments decided by the server (mode, pinned key), placed before boot.args. */
+  extraArgs?: readonly string[];
 }
 
 /** Seconds an error script waits before exiting, so a human at the console can read it. */
@@ -45,6 +47,7 @@ function kernelBootScript(machine: ScriptMachine, boot: BootSettings): string {
     `trowel.mac=${machine.mac}`,
     `trowel.token=${machine.token}`,
     `trowel.action=${machine.action}`,
+    ...(machine.extraArgs ?? []),
     boot.args.trim(),
   ].filter((a) => a !== '');
   return [

@@ -60,3 +60,19 @@ describe('GET /boot/ipxe', () => {
     expect(script).toContain(' trowel.server=http://10.0.0.1:8123 ');
   });
 });
+
+describe('GET /boot/ipxe for a machine with a plan', () => {
+  it('asks the PXE image to run unattended, or the console when the plan says tui', async () => {
+    const fx = makeFixture();
+    try {
+      fx.machines.recordContact({ mac: '52:54:00:00:00:0a' });
+      fx.machines.setPlan('52:54:00:00:00:0a', { template: 'org.example.Desktop' });
+      fx.machines.setAction('52:54:00:00:00:0a', 'provision');
+      expect(await (await fx.get('/boot/ipxe?mac=52:54:00:00:00:0a')).text()).toContain('trowel.action=provision trowel.mode=unattended ');
+      fx.machines.setPlan('52:54:00:00:00:0a', { template: 'org.example.Desktop', mode: 'tui' });
+      expect(await (await fx.get('/boot/ipxe?mac=52:54:00:00:00:0a')).text()).toContain('trowel.mode=tui ');
+    } finally {
+      fx.cleanup();
+    }
+  });
+});

@@ -5,6 +5,8 @@
  * every fetch refreshes its last-seen time. Problems are answered with a
  * 200 error script (see ipxe-script.ts for why) and logged.
  */
+import type { Machine } from '../../store/index.ts';
+import { publicKeyBase64 } from '../../stream/index.ts';
 import { normalizeMac } from '../../wire/mac.ts';
 import type { Handler } from '../context.ts';
 import { bootScript, errorScript } from '../ipxe-script.ts';
@@ -24,8 +26,20 @@ export function bootScriptRoute(deps: RouteDeps): Handler {
     }
     const machine = deps.machines.recordContact({ mac });
     const serverUrl = `http://${deps.config.listen.address}:${deps.advertisedPort()}`;
-    const script = bootScript(machine, { serverUrl, ...deps.config.boot });
+    const script = bootScript({ ...machine, extraArgs: serverArgs(machine, deps) }, { serverUrl, ...deps.config.boot });
     log.info('boot_script_served', { peer, mac, action: machine.action });
     return text(script, IPXE_TYPE, 200, { 'cache-control': 'no-store' });
   };
+}
+
+/**
+ * Arguments only the server knows: a machine with action `provision` runs
+ * its plan unattended unless the plan asks for the console, and the PXE image
+ * pins the key that signs this server's manifests.
+ */
+function serverArgs(machine: Machine, deps: RouteDeps): string[] {
+  const args: string[] = [];
+  if (machine.action === 'provision') args.push(`trowel.mode=${machine.plan?.mode ?? 'unattended'}`);
+  if (deps.streams) args.push(`trowel.key=${publicKeyBase64(deps.streams.publicKey)}`);
+  return args;
 }
