@@ -28,6 +28,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Exit codes treated as success (default [0]). */
   okCodes?: number[];
+  /** Sees each chunk of output as it arrives (progress from long-running tools); output is still captured. */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
 }
 
 export interface RunResult {
@@ -47,8 +49,14 @@ export function run(command: string, args: readonly string[], options: RunOption
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout.on('data', (d: Buffer) => {
+      out.push(d);
+      options.onOutput?.(d.toString('utf8'), 'stdout');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err.push(d);
+      options.onOutput?.(d.toString('utf8'), 'stderr');
+    });
     child.on('error', (e: NodeJS.ErrnoException) => {
       reject(new TrowelError('ECOMMAND', `Cannot run ${display}: ${e.code === 'ENOENT' ? `${command} is not installed` : e.message}`, { cause: e }));
     });
