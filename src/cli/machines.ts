@@ -6,20 +6,27 @@
  */
 import { join } from 'node:path';
 import { describeError, TrowelError } from '../errors.ts';
-import { ADMIN_TOKEN_FILE, ApiClient, readAdminToken, type MachineView } from '../http/index.ts';
+import { ADMIN_TOKEN_FILE, ApiClient, readAdminToken, type MachineEvent, type MachineView } from '../http/index.ts';
 import { BOOT_ACTIONS, type BootAction } from '../store/machines.ts';
+import { parsePlan, type MachinePlan } from '../store/plan.ts';
 import { normalizeMac } from '../wire/mac.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 
 const USAGE = `usage: trowel machines list [--json]
        trowel machines show <mac> [--json]
        trowel machines set-action <mac> <${BOOT_ACTIONS.join('|')}>
+       trowel machines set-plan <mac> --template NAME [--version V] [--arch A] [--disk D]
+                                [--layout L] [--wipe] [--hostname H] [--mode unattended|tui]
+       trowel machines events <mac> [--json]
 
 options:
   --server URL     trowel server (default $TROWEL_SERVER, else http://127.0.0.1:8080)
   --token TOKEN    admin token for set-action (default $TROWEL_TOKEN, else <state-dir>/admin.token)
   --state-dir DIR  where the server keeps admin.token (default /var/lib/trowel)
-  --json           print the server's JSON instead of a table`;
+  --json           print the server's JSON instead of a table
+
+set-plan stores what the machine's next PXE boot installs and sets its action
+to provision (fields: docs/provisioning.md). It needs the admin token too.`;
 
 /** Where output goes; tests pass their own. */
 export interface CommandIo {
@@ -39,6 +46,14 @@ const OPTIONS = {
   token: { type: 'string' },
   'state-dir': { type: 'string' },
   json: { type: 'boolean' },
+  template: { type: 'string' },
+  version: { type: 'string' },
+  arch: { type: 'string' },
+  disk: { type: 'string' },
+  layout: { type: 'string' },
+  wipe: { type: 'boolean' },
+  hostname: { type: 'string' },
+  mode: { type: 'string' },
 } as const;
 
 export async function machinesCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
@@ -73,6 +88,17 @@ export async function machinesCommand(argv: string[], io: CommandIo = processIo)
         io.stdout(request.json ? toJson(machine) : `${machine.mac}: boot action is now ${machine.action}\n`);
         break;
       }
+      case 'set-plan': {
+        const token = request.token ?? adminTokenFromFile(request.stateDir);
+        const machine = await new ApiClient({ server: request.server, token }).setPlan(request.mac, request.plan);
+        io.stdout(request.json ? toJson(machine) : `${machine.mac}: will install ${request.plan.template} ${request.plan.version ?? 'latest'} at its next PXE boot (action ${machine.action})\n`);
+        break;
+      }
+      case 'events': {
+        const events = await new ApiClient({ server: request.server }).listEvents(request.mac);
+        io.stdout(request.json ? toJson(events) : formatEvents(events));
+        break;
+      }
     }
     return 0;
   } catch (e) {
@@ -85,7 +111,9 @@ type ParsedRequest =
   | { kind: 'help' }
   | { kind: 'list'; server: string; json: boolean }
   | { kind: 'show'; server: string; json: boolean; mac: string }
-  | { kind: 'set-action'; server: string; json: boolean; mac: string; action: BootAction; token: string | undefined; stateDir: string };
+  | { kind: 'set-action'; server: string; json: boolean; mac: string; action: BootAction; token: string | undefined; stateDir: string }
+  | { kind: 'set-plan'; server: string; json: boolean; mac: string; plan: MachinePlan; token: string | undefined; stateDir: string }
+  | { kind: 'events'; server: string; json: boolean; mac: string };
 
 /** @private Turns argv into one request, or throws UsageError. */
 function parseRequest(argv: string[], env: NodeJS.ProcessEnv): ParsedRequest {
@@ -123,6 +151,20 @@ function parseRequest(argv: string[], env: NodeJS.ProcessEnv): ParsedRequest {
         token: values.token ?? env.TROWEL_TOKEN, stateDir: values['state-dir'] ?? '/var/lib/trowel',
       };
     }
+    case 'set-plan': {
+      expect(1);
+      const fields = { template: values.template, version: values.version, arch: values.arch, disk: values.disk, layout: values.layout, wipe: values.wipe, hostname: values.hostname, mode: values.mode };
+      let plan: MachinePlan;
+      try {
+        plan = parsePlan(Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+      } catch (e) {
+        throw new UsageError((e as Error).message.replace(/^Cannot accept the plan: /, '--'), USAGE);
+      }
+      return { kind: 'set-plan', server, json, mac: mac(args[0]!), plan, token: values.token ?? env.TROWEL_TOKEN, stateDir: values['state-dir'] ?? '/var/lib/trowel' };
+    }
+    case 'events':
+      expect(1);
+      return { kind: 'events', server, json, mac: mac(args[0]!) };
     case undefined:
       throw new UsageError('missing subcommand', USAGE);
     default:
@@ -192,4 +234,17 @@ function fit(s: string, width: number): string {
 /** @private */
 function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2) + '\n';
+}
+
+/** Step events as a table, log lines indented under them. */
+export function formatEvents(events: readonly MachineEvent[]): string {
+  if (events.length === 0) return 'No events yet: the machine reports here while it provisions.\n';
+  return events
+    .map((e) => {
+      const time = e.at.slice(11, 19);
+      if (e.kind === 'log') return `${time}    ${e.line ?? ''}`;
+      const detail = [e.bytes !== undefined ? `${e.bytes} bytes` : '', e.message ?? '', e.error ? `error: ${e.error}` : ''].filter(Boolean).join(', ');
+      return `${time} ${(e.step ?? '').padEnd(10)} ${(e.state ?? '').padEnd(8)} ${detail}`.trimEnd();
+    })
+    .join('\n') + '\n';
 }

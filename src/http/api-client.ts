@@ -4,6 +4,7 @@
  * "Cannot reach server <url>: ECONNREFUSED" when there is no answer,
  * "Cannot <action>: server says <status> <message>" when the server refuses.
  */
+import type { MachinePlan } from '../store/plan.ts';
 import { TrowelError } from '../errors.ts';
 import type { BootAction } from '../store/machines.ts';
 import type { MachineView } from './machine-view.ts';
@@ -14,6 +15,20 @@ export interface ApiClientOptions {
   /** Bearer token for calls that need one. */
   token?: string;
   timeoutMs?: number;
+}
+
+/** An event as GET /api/v1/machines/<mac>/events shows it. */
+export interface MachineEvent {
+  id: number;
+  at: string;
+  kind: 'step' | 'log';
+  step?: string;
+  state?: string;
+  bytes?: number;
+  rate?: number;
+  message?: string;
+  error?: string;
+  line?: string;
 }
 
 export class ApiClient {
@@ -40,6 +55,16 @@ export class ApiClient {
   async setAction(mac: string, action: BootAction): Promise<MachineView> {
     const body = await this.call('set action', 'PUT', `/api/v1/machines/${encodeURIComponent(mac)}/action`, { action });
     return (body as { machine: MachineView }).machine;
+  }
+
+  async setPlan(mac: string, plan: MachinePlan): Promise<MachineView> {
+    const body = await this.call('set plan', 'PUT', `/api/v1/machines/${encodeURIComponent(mac)}/plan`, plan);
+    return (body as { machine: MachineView }).machine;
+  }
+
+  async listEvents(mac: string): Promise<MachineEvent[]> {
+    const body = await this.call(`list events of ${mac}`, 'GET', `/api/v1/machines/${encodeURIComponent(mac)}/events`);
+    return (body as { events: MachineEvent[] }).events;
   }
 
   /** @private */

@@ -5,4 +5,4 @@ export { loadOrCreateAdminToken, readAdminToken, ADMIN_TOKEN_FILE } from './admi
 export { HttpError } from './http-error.ts';
 export { requireAdmin, requireMachine, bearerToken } from './auth.ts';
 export type { MachineView } from './machine-view.ts';
-export { ApiClient, type ApiClientOptions } from './api-client.ts';
+export { ApiClient, type ApiClientOptions, type MachineEvent } from './api-client.ts';

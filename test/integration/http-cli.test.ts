@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/index.ts';
 import { loadOrCreateAdminToken, startHttpServer, type HttpServer } from '../../src/http/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { MetricsRegistry } from '../../src/metrics/registry.ts';
-import { MachineStore, openDatabase, type Database } from '../../src/store/index.ts';
+import { EventStore, MachineStore, openDatabase, type Database } from '../../src/store/index.ts';
 
 let dir: string;
 let db: Database;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   db = openDatabase(join(dir, 'trowel.db'));
   machines = new MachineStore(db);
   adminToken = loadOrCreateAdminToken(dir);
-  server = await startHttpServer({ config, machines, metrics: new MetricsRegistry(), log: silentLogger, adminToken, bindAddress: '127.0.0.1', port: 0 });
+  server = await startHttpServer({ config, machines, events: new EventStore(db), metrics: new MetricsRegistry(), log: silentLogger, adminToken, bindAddress: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${server.port}`;
   machines.recordContact({ mac: '52:54:00:00:00:01', arch: 7, ip: '10.0.0.101', hostname: 'node1' });
   const script = await (await fetch(`${url}/boot/ipxe?mac=52:54:00:00:00:02`)).text();
@@ -105,5 +105,30 @@ describe('trowel machines against a running server', () => {
     const res = await cli(['set-action', '52:54:00:00:00:99', 'local', '--server', url, '--token', adminToken]);
     expect(res.code).toBe(1);
     expect(res.err).toBe('trowel: Cannot set action: server says 404 (machine_not_found): 52:54:00:00:00:99 has never booted from this server\n');
+  });
+});
+
+describe('trowel machines set-plan and events', () => {
+  it('sets a plan with the admin token, refuses a bad one, and shows the events a machine posts', async () => {
+    const refused = await cli(['set-plan', '52:54:00:00:00:02', '--template', 'org.example.Desktop', '--server', url, '--token', 'wrong']);
+    expect(refused).toMatchObject({ code: 1 });
+    expect(refused.err).toMatch(/^trowel: Cannot set plan: server says 403/);
+    const bad = await cli(['set-plan', '52:54:00:00:00:02', '--template', 'Desktop', '--server', url, '--token', adminToken]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--template must be a template name');
+
+    const ok = await cli(['set-plan', '52:54:00:00:00:02', '--template', 'org.example.Desktop', '--wipe', '--hostname', 'node2', '--server', url, '--token', adminToken]);
+    expect(ok).toMatchObject({ code: 0, err: '' });
+    expect(ok.out).toBe('52:54:00:00:00:02: will install org.example.Desktop latest at its next PXE boot (action provision)\n');
+    expect(machines.get('52:54:00:00:00:02')?.plan).toEqual({ template: 'org.example.Desktop', wipe: true, hostname: 'node2' });
+
+    const token = machines.get('52:54:00:00:00:02')!.token;
+    const post = (body: unknown) => fetch(`${url}/api/v1/machines/52:54:00:00:00:02/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ step: 'receive', state: 'done', bytes: 1048576 })).status).toBe(201);
+    expect((await post({ step: 'complete', state: 'done' })).status).toBe(201);
+    const events = await cli(['events', '52:54:00:00:00:02', '--server', url]);
+    expect(events.out).toMatch(/^\d\d:\d\d:\d\d receive\s+done\s+1048576 bytes\n\d\d:\d\d:\d\d complete\s+done\n$/);
+    const shown = await cli(['show', '52:54:00:00:00:02', '--json', '--server', url]);
+    expect(JSON.parse(shown.out)).toMatchObject({ state: 'deployed', action: 'local' });
   });
 });
