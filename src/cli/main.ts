@@ -4,9 +4,12 @@
  * returns an exit code; errors a user can meet are printed as one line.
  */
 import { describeError, TrowelError } from '../errors.ts';
+import { keysCommand } from './keys.ts';
 import { machinesCommand } from './machines.ts';
+import { pullCommand } from './pull.ts';
 import { serveCommand } from './serve.ts';
 import { setupTftpCommand } from './setup-tftp.ts';
+import { templateCommand } from './template.ts';
 import { VERSION } from '../version.ts';
 
 interface Command {
@@ -18,6 +21,9 @@ const COMMANDS: Record<string, Command> = {
   serve: { summary: 'run DHCP/proxyDHCP, TFTP and HTTP boot services from trowel.yaml', run: serveCommand },
   machines: { summary: 'list machines, show one, or set its boot action (via the HTTP API)', run: machinesCommand },
   'setup-tftp': { summary: "copy Debian's iPXE and pxelinux boot files into a TFTP root", run: setupTftpCommand },
+  template: { summary: 'publish, list, show, remove and receive OS templates (btrfs pool)', run: (a) => templateCommand(a) },
+  keys: { summary: 'create or show the key that signs template manifests', run: (a) => keysCommand(a) },
+  pull: { summary: "bring this pool up to date from another trowel server's pool", run: (a) => pullCommand(a) },
 };
 
 export function usage(): string {

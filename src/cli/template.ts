@@ -9,12 +9,15 @@ import { createLogger, LogLevel, type LogRecord } from '../log/logger.ts';
 import { TemplatePool, validateArch, type Arch, type PublishSource, type TemplateVersion } from '../pool/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import type { CommandIo } from './machines.ts';
+import { templateReceiveCommand } from './template-receive.ts';
 
 const USAGE = `usage: trowel template publish --name NAME --arch ARCH SOURCE [--json]
        trowel template list [--name NAME] [--arch ARCH] [--json]
        trowel template show NAME [--arch ARCH] [--json]
        trowel template rm NAME ARCH VERSION [--force]
        trowel template gc --keep N [--name NAME] [--arch ARCH] [--json]
+       trowel template receive --server URL --name NAME --arch ARCH --into DIR --key FILE ...
+                               (see trowel template receive --help)
 
 SOURCE is one of:
   --from DIR        copy a directory holding a root filesystem
@@ -70,6 +73,8 @@ type Request =
   | { kind: 'gc'; pool: string; json: boolean; keep: number; name?: string; arch?: Arch };
 
 export async function templateCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
+  // `receive` talks to a server, not to this host's pool: its own command file.
+  if (argv[0] === 'receive') return templateReceiveCommand(argv.slice(1), io);
   let request: Request;
   try {
     request = parseRequest(argv);
