@@ -4,17 +4,19 @@
  * registry, and stops them together. If any service fails to start, the
  * ones already running are stopped before the error propagates.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrowelConfig } from '../config/index.ts';
 import { startDhcpServer } from '../dhcp/index.ts';
 import { loadOrCreateAdminToken, startHttpServer } from '../http/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
+import { TemplatePool } from '../pool/index.ts';
 import { MachineStore, openDatabase } from '../store/index.ts';
+import { loadSigningKey, StreamCache } from '../stream/index.ts';
 import { startTftpServer } from '../tftp/index.ts';
 import { pxelinuxConfigFor } from './pxelinux-config.ts';
-import { TrowelError } from '../errors.ts';
+import { describeError, TrowelError } from '../errors.ts';
 import { checkListenAddress } from './listen-check.ts';
 
 export interface RunningServices {
@@ -38,8 +40,9 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
   };
 
   try {
+    const { pool, streams } = await openTemplates(config.stateDir, metrics, log.child('templates'));
     const http = await listening('HTTP', config.http.port, () =>
-      startHttpServer({ config, machines, metrics, log: log.child('http'), adminToken }),
+      startHttpServer({ config, machines, metrics, log: log.child('http'), adminToken, pool, streams }),
     );
     stops.push(() => http.close());
 
@@ -74,6 +77,38 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+/**
+ * The template pool at `<stateDir>/pool` and its signed stream cache at
+ * `<stateDir>/cache`. Both are optional: a boot server without templates
+ * still serves PXE, so a missing or unusable pool, or a missing key, is a
+ * warning and the template routes answer 503 saying why. A key that exists
+ * but cannot be read is a startup error: the operator meant to have one.
+ */
+async function openTemplates(stateDir: string, metrics: MetricsRegistry, log: Logger): Promise<{ pool?: TemplatePool; streams?: StreamCache }> {
+  const root = join(stateDir, 'pool');
+  if (!existsSync(root)) {
+    log.warn('pool_missing', { root, hint: `create a btrfs filesystem or subvolume at ${root} to serve templates` });
+    return {};
+  }
+  let pool: TemplatePool;
+  try {
+    pool = await TemplatePool.open(root, { log });
+  } catch (e) {
+    if (!(e instanceof TrowelError)) throw e;
+    log.warn('pool_unavailable', { root, error: describeError(e) });
+    return {};
+  }
+  try {
+    const signingKey = await loadSigningKey(stateDir);
+    log.info('pool_ready', { root, keyId: signingKey.keyId });
+    return { pool, streams: new StreamCache({ cacheDir: join(stateDir, 'cache'), pool, signingKey, log, metrics }) };
+  } catch (e) {
+    if (!(e instanceof TrowelError) || e.code !== 'ENOKEY') throw e;
+    log.warn('signing_key_missing', { root, error: describeError(e) });
+    return { pool };
   }
 }
 
