@@ -19,6 +19,8 @@ packages=(
   # the template pool: btrfs, LXC containers on the btrfs backing store,
   # debootstrap for the demo template, rsync for copying plain directories
   btrfs-progs dosfstools lxc debootstrap rsync
+  # the provisioning client partitions disks with sfdisk (Debian package fdisk)
+  fdisk
   # getfattr/setfattr: tests compare trees including extended attributes
   attr
   # terminal tests and screenshots
