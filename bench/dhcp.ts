@@ -20,6 +20,8 @@ import { dhcpRatio, renderDhcpTable, renderTenthsTable, type DhcpResults, type D
 import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
 import { writeResults } from './lib/results.ts';
 import { createRig, type Rig } from './lib/rig.ts';
+import type { ServerProcess } from './lib/server-process.ts';
+import { trowelAt, trowelWorktree, type TrowelBuild } from './lib/trowel.ts';
 import { formatRate, formatRatio } from './lib/stats.ts';
 
 interface Plan {
@@ -41,9 +43,10 @@ const plan: Plan = { ...(args.quick ? QUICK : FULL), ...(args.reps ? { reps: arg
 const peers = DHCP_PEERS.filter((p) => !args.servers || args.servers.includes(p.name));
 
 async function main(): Promise<void> {
-  const env = await describeEnvironment({ dnsmasq: ['dnsmasq', ['--version']] });
   const work = mkdtempSync(join(tmpdir(), 'trowel-bench-dhcp-'));
   onCleanup(() => rmSync(work, { recursive: true, force: true }));
+  const trowel = args.trowel === 'worktree' ? await trowelWorktree() : await trowelAt(args.trowel, work);
+  const env = await describeEnvironment({ dnsmasq: ['dnsmasq', ['--version']] }, trowel.label);
   const rig = await createRig({ serverCidr: '10.82.0.1/16', clientCidr: '10.82.0.2/16', clientDefaultRoute: true });
   const results: DhcpResults = {
     subject: DHCP_PEERS[0]!.name,
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
   };
   const started = Date.now();
   for (let rep = 1; rep <= plan.reps; rep++) {
-    for (const peer of peers) results.runs[peer.name]!.push(await measure(rig, peer, rep, join(work, `${peer.name}-${rep}`)));
+    for (const peer of peers) results.runs[peer.name]!.push(await measure(rig, peer, rep, join(work, `${peer.name}-${rep}`), trowel));
   }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const markdown = renderReport(args.command, env, results, minutes);
@@ -62,10 +65,17 @@ async function main(): Promise<void> {
   await rig.destroy();
 }
 
-async function measure(rig: Rig, peer: DhcpPeer, rep: number, dir: string): Promise<DhcpRun> {
+async function measure(rig: Rig, peer: DhcpPeer, rep: number, dir: string, trowel: TrowelBuild): Promise<DhcpRun> {
   const label = `[rep ${rep}/${plan.reps}] ${peer.name.padEnd(8)}`;
-  const server = await peer.start(rig, POOL, dir);
   const run: DhcpRun = { rep };
+  let server: ServerProcess;
+  try {
+    server = await peer.start({ rig, pool: POOL, dir, trowel });
+  } catch (e) {
+    run.error = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`${label}: ${run.error}\n`);
+    return run;
+  }
   // A different MAC range per run, so a bug that keeps state across runs can't help.
   const macBase = rep * 1_000_000;
   const load = (exchanges: number, base: number) => rig.client.exec(process.execPath, [

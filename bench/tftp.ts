@@ -21,6 +21,7 @@ import { createRig, type Rig } from './lib/rig.ts';
 import type { ServerProcess } from './lib/server-process.ts';
 import { MiB, formatMiBps, formatSeconds } from './lib/stats.ts';
 import { TFTP_PEERS, type TftpPeer } from './lib/tftp-peers.ts';
+import { trowelAt, trowelWorktree } from './lib/trowel.ts';
 import { renderCpuTable, renderGoal, renderTftpTable, type TftpResults, type TftpRun, type TftpSetting } from './lib/tftp-report.ts';
 import { writeResults } from './lib/results.ts';
 
@@ -56,13 +57,14 @@ function settingsFor(p: Plan): TftpSetting[] {
 }
 
 async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'trowel-bench-tftp-'));
+  onCleanup(() => rmSync(work, { recursive: true, force: true }));
+  const trowel = args.trowel === 'worktree' ? await trowelWorktree() : await trowelAt(args.trowel, work);
   const env = await describeEnvironment({
     dnsmasq: ['dnsmasq', ['--version']],
     'tftpd-hpa': ['in.tftpd', ['-V']],
     'atftp (client)': ['atftp', ['--version']],
-  });
-  const work = mkdtempSync(join(tmpdir(), 'trowel-bench-tftp-'));
-  onCleanup(() => rmSync(work, { recursive: true, force: true }));
+  }, trowel.label);
   // Servers that drop privileges (dnsmasq, in.tftpd as nobody) must reach the files.
   chmodSync(work, 0o755);
   const root = join(work, 'root');
@@ -89,7 +91,16 @@ async function main(): Promise<void> {
 
   for (let rep = 1; rep <= plan.reps; rep++) {
     for (const peer of peers) {
-      const server = await peer.start(rig, root, work);
+      let server: ServerProcess;
+      try {
+        server = await peer.start({ rig, root, workDir: work, trowel });
+      } catch (e) {
+        // A server that won't start fails this repetition's runs; the others still count.
+        const error = e instanceof Error ? e.message : String(e);
+        process.stderr.write(`[rep ${rep}/${plan.reps}] ${peer.name}: ${error}\n`);
+        for (const setting of settings) results.runs[setting.id]![peer.name]!.push({ rep, error });
+        continue;
+      }
       try {
         if (rep === 1) results.oack[peer.name] = await probeOptions(rig, out);
         for (const setting of settings.filter((s) => s.lossPercent === 0)) {

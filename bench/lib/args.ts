@@ -1,7 +1,9 @@
 /**
  * The command line shared by the benchmarks: `--quick` for a short smoke
  * run of the whole rig, `--reps N` to override the repetition count,
- * `--servers a,b` to run only some servers while debugging the rig.
+ * `--servers a,b` to run only some servers while debugging the rig,
+ * `--trowel REV` to measure another commit, `--trowel-worktree` to measure
+ * uncommitted changes.
  */
 import { parseArgs } from 'node:util';
 
@@ -10,6 +12,8 @@ export interface BenchArgs {
   reps: number | undefined;
   /** Only these servers (for debugging the rig; ratios need trowel and a peer). */
   servers: string[] | undefined;
+  /** The commit whose trowel is measured (default HEAD), or 'worktree' for uncommitted changes. */
+  trowel: string;
   /** The command as typed, for the results header. */
   command: string;
 }
@@ -17,7 +21,13 @@ export interface BenchArgs {
 export function parseBenchArgs(script: string, argv: readonly string[]): BenchArgs {
   const { values } = parseArgs({
     args: [...argv],
-    options: { quick: { type: 'boolean', default: false }, reps: { type: 'string' }, servers: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      servers: { type: 'string' },
+      trowel: { type: 'string', default: 'HEAD' },
+      'trowel-worktree': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   let reps: number | undefined;
@@ -25,5 +35,11 @@ export function parseBenchArgs(script: string, argv: readonly string[]): BenchAr
     reps = Number(values.reps);
     if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`Cannot run ${reps} repetitions: give a whole number >= 1`);
   }
-  return { quick: values.quick, reps, servers: values.servers?.split(',').map((s) => s.trim()), command: ['npx', 'node', script, ...argv].join(' ') };
+  return {
+    quick: values.quick,
+    reps,
+    servers: values.servers?.split(',').map((s) => s.trim()),
+    trowel: values['trowel-worktree'] ? 'worktree' : values.trowel,
+    command: ['npx', 'node', script, ...argv].join(' '),
+  };
 }

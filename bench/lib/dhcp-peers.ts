@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Rig } from './rig.ts';
 import { startServer, type ServerProcess } from './server-process.ts';
-import { startTrowel } from './trowel.ts';
+import { startTrowel, type TrowelBuild } from './trowel.ts';
 
 export interface Pool {
   first: string;
@@ -18,10 +18,18 @@ export interface Pool {
   netmask: string;
 }
 
+export interface DhcpStart {
+  rig: Rig;
+  pool: Pool;
+  /** This run's scratch directory: config, leases. */
+  dir: string;
+  trowel: TrowelBuild;
+}
+
 export interface DhcpPeer {
   name: string;
   describe(pool: Pool): string;
-  start(rig: Rig, pool: Pool, dir: string): Promise<ServerProcess>;
+  start(ctx: DhcpStart): Promise<ServerProcess>;
   /** Leases the server has on disk after it stopped: checks that every ACK was persisted. */
   persistedLeases(dir: string): number;
 }
@@ -39,9 +47,9 @@ export const DHCP_PEERS: readonly DhcpPeer[] = [
   {
     name: 'trowel',
     describe: (pool) => `trowel serve with \`dhcp: { mode: authoritative, range: ${pool.first}-${pool.last}, netmask: ${pool.netmask}, leaseTime: 1h, router, dns }\`, \`tftp: { enabled: false }\`, leases in its SQLite store (WAL)`,
-    start: (rig, pool, dir) => {
+    start: ({ rig, pool, dir, trowel }) => {
       mkdirSync(dir, { recursive: true });
-      return startTrowel(rig.server, dir, [
+      return startTrowel(rig.server, trowel, dir, [
         `listen: { interface: ${rig.interfaceName}, address: ${rig.serverAddress} }`,
         `dhcp: { mode: authoritative, range: ${pool.first}-${pool.last}, netmask: ${pool.netmask}, leaseTime: 1h, router: ${rig.serverAddress}, dns: [${rig.serverAddress}] }`,
         'tftp: { enabled: false }',
@@ -62,7 +70,7 @@ export const DHCP_PEERS: readonly DhcpPeer[] = [
   {
     name: 'dnsmasq',
     describe: (pool) => `\`dnsmasq ${dnsmasqArgs(pool, 'DIR', '10.x.0.1').join(' ')}\``,
-    start: (rig, pool, dir) => {
+    start: ({ rig, pool, dir }) => {
       mkdirSync(dir, { recursive: true });
       return startServer(rig.server, 'dnsmasq', 'dnsmasq', dnsmasqArgs(pool, dir, rig.serverAddress), { readyUdpPort: 67 });
     },

@@ -15,8 +15,8 @@ export interface Environment {
   kernel: string;
   node: string;
   trowel: string;
-  /** `git describe`-style commit, "+dirty" when the tree has uncommitted changes. */
-  commit: string;
+  /** Which trowel was measured (a commit, or the working tree). */
+  trowelSource: string;
   /** 1-minute load average when the run started: other work on a shared machine skews timings. */
   loadAverage1m: number;
   peers: Record<string, string>;
@@ -34,17 +34,7 @@ async function versionLine(command: string, args: string[], pattern?: RegExp): P
   }
 }
 
-async function gitCommit(): Promise<string> {
-  try {
-    const head = (await run('git', ['rev-parse', '--short', 'HEAD'])).stdout.trim();
-    const dirty = (await run('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'])).stdout.trim();
-    return dirty ? `${head}+dirty` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
-export async function describeEnvironment(peers: Record<string, [string, string[], RegExp?]>): Promise<Environment> {
+export async function describeEnvironment(peers: Record<string, [string, string[], RegExp?]>, trowelSource: string): Promise<Environment> {
   const versions: Record<string, string> = {};
   for (const [name, [command, args, pattern]] of Object.entries(peers)) versions[name] = await versionLine(command, args, pattern);
   return {
@@ -55,7 +45,7 @@ export async function describeEnvironment(peers: Record<string, [string, string[
     kernel: release(),
     node: process.version,
     trowel: VERSION,
-    commit: await gitCommit(),
+    trowelSource,
     loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
     peers: versions,
   };
@@ -70,7 +60,7 @@ export function renderEnvironment(command: string, env: Environment): string {
     `- date: ${env.date}`,
     `- machine: ${env.nproc} CPUs (${env.cpu}), ${env.memoryGiB} GiB RAM, kernel ${env.kernel}`,
     `- load average (1 min) at start: ${env.loadAverage1m}`,
-    `- trowel ${env.trowel} at commit ${env.commit}, Node ${env.node}`,
+    `- trowel ${env.trowel}, ${env.trowelSource}, on Node ${env.node}`,
     ...peerLines,
     '',
   ].join('\n');

@@ -7,13 +7,22 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rig } from './rig.ts';
 import { startServer, type ServerProcess } from './server-process.ts';
-import { startTrowel } from './trowel.ts';
+import { startTrowel, type TrowelBuild } from './trowel.ts';
 
 export interface TftpPeer {
   name: string;
   /** How it is started, for the results file. */
   describe(root: string): string;
-  start(rig: Rig, root: string, workDir: string): Promise<ServerProcess>;
+  start(ctx: TftpStart): Promise<ServerProcess>;
+}
+
+export interface TftpStart {
+  rig: Rig;
+  /** The TFTP root every server serves. */
+  root: string;
+  /** A scratch directory for this server's config and state. */
+  workDir: string;
+  trowel: TrowelBuild;
 }
 
 const dnsmasqArgs = (root: string) => [
@@ -28,10 +37,10 @@ export const TFTP_PEERS: readonly TftpPeer[] = [
   {
     name: 'trowel',
     describe: (root) => `trowel serve with \`listen: { address: 10.x.0.1 }, dhcp: { mode: off }, tftp: { root: ${root}, port: 69 }\``,
-    start: (rig, root, workDir) => {
+    start: ({ rig, root, workDir, trowel }) => {
       const dir = join(workDir, 'trowel');
       mkdirSync(dir, { recursive: true });
-      return startTrowel(rig.server, dir, [
+      return startTrowel(rig.server, trowel, dir, [
         `listen: { interface: ${rig.interfaceName}, address: ${rig.serverAddress} }`,
         'dhcp: { mode: off }',
         `tftp: { enabled: true, root: ${JSON.stringify(root)}, port: 69 }`,
@@ -44,11 +53,11 @@ export const TFTP_PEERS: readonly TftpPeer[] = [
   {
     name: 'dnsmasq',
     describe: (root) => `\`dnsmasq ${dnsmasqArgs(root).join(' ')}\``,
-    start: (rig, root) => startServer(rig.server, 'dnsmasq', 'dnsmasq', dnsmasqArgs(root), { readyUdpPort: 69 }),
+    start: ({ rig, root }) => startServer(rig.server, 'dnsmasq', 'dnsmasq', dnsmasqArgs(root), { readyUdpPort: 69 }),
   },
   {
     name: 'tftpd-hpa',
     describe: (root) => `\`in.tftpd --foreground --secure --address 10.x.0.1:69 ${root}\``,
-    start: (rig, root) => startServer(rig.server, 'tftpd-hpa', 'in.tftpd', tftpdArgs(rig, root), { readyUdpPort: 69 }),
+    start: ({ rig, root }) => startServer(rig.server, 'tftpd-hpa', 'in.tftpd', tftpdArgs(rig, root), { readyUdpPort: 69 }),
   },
 ];
