@@ -12,7 +12,7 @@ import { formatBytes, type ProgressSnapshot } from '../stream/progress.ts';
 import { pullTemplates } from '../stream/pull.ts';
 import { describeRef } from '../stream/template-api.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
-import { pinnedKey, processIo, serverUrl, type ProgressIo } from './template-receive.ts';
+import { pinnedKey, processIo, serverUrl, stderrIsTTY, type ProgressIo } from './template-receive.ts';
 
 const USAGE = `usage: trowel pull --from URL (--key FILE | --key-base64 B64) [--name NAME] [--arch ARCH]
                   [--pool DIR | --state-dir DIR]
@@ -41,7 +41,7 @@ const OPTIONS = {
 
 export async function pullCommand(argv: string[], io: ProgressIo = processIo): Promise<number> {
   let drawn = false;
-  const newline = () => (io.stderrIsTTY && drawn ? '\n' : '');
+  const newline = () => (stderrIsTTY(io) && drawn ? '\n' : '');
   try {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE, true);
     if (values.help) {
@@ -56,7 +56,7 @@ export async function pullCommand(argv: string[], io: ProgressIo = processIo): P
     const arch = values.arch === undefined ? undefined : validateArch(values.arch);
     const pool = await TemplatePool.open(values.pool ?? join(values['state-dir'] ?? '/var/lib/trowel', 'pool'));
 
-    const line = createProgressLine({ write: io.stderr, isTTY: io.stderrIsTTY, columns: io.stderrColumns });
+    const line = createProgressLine({ write: io.stderr, isTTY: stderrIsTTY(io), columns: io.stderrColumns ?? process.stderr.columns });
     let label = '';
     let last: ProgressSnapshot | undefined;
     const finishLine = () => {

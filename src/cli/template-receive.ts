@@ -52,6 +52,11 @@ export const processIo: ProgressIo = {
   stderrColumns: process.stderr.columns,
 };
 
+/** Callers that pass a plain CommandIo (trowel template) leave the terminal question to process.stderr. */
+export function stderrIsTTY(io: ProgressIo): boolean {
+  return io.stderrIsTTY ?? process.stderr.isTTY === true;
+}
+
 /** The pinned key from --key FILE or --key-base64 (exactly one); a usage error otherwise. */
 export async function pinnedKey(values: { key?: string; 'key-base64'?: string }, usage: string): Promise<KeyObject> {
   if ((values.key === undefined) === (values['key-base64'] === undefined)) {
@@ -84,14 +89,14 @@ export async function templateReceiveCommand(argv: string[], io: ProgressIo = pr
   }
   // On a terminal the progress line has no newline until it finishes: anything else printed starts a new line.
   let drawn = false;
-  const newline = () => (io.stderrIsTTY && drawn ? '\n' : '');
+  const newline = () => (stderrIsTTY(io) && drawn ? '\n' : '');
   try {
     const server = serverUrl(values.server, io.env, '--server', USAGE);
     for (const required of ['name', 'arch', 'into'] as const) {
       if (values[required] === undefined) throw new UsageError(`missing --${required}`, USAGE);
     }
     const publicKey = await pinnedKey(values, USAGE);
-    const line = createProgressLine({ write: io.stderr, isTTY: io.stderrIsTTY, columns: io.stderrColumns });
+    const line = createProgressLine({ write: io.stderr, isTTY: stderrIsTTY(io), columns: io.stderrColumns ?? process.stderr.columns });
     let label = describeRef({ name: values.name!, arch: values.arch!, version: values.version ?? LATEST }, values.parent ?? null);
     let last: Parameters<typeof line.update>[1] | undefined;
     const received = await receiveTemplate({

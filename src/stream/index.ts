@@ -7,3 +7,11 @@ export {
   type KeyFiles, type SigningKey,
 } from './keys.ts';
 export { MANIFEST_FORMAT, parseManifest, signManifest, verifyManifest, type Manifest, type SignedManifest } from './manifest.ts';
+// Client side: receiving (resumable, verified) and replication.
+export { resumableFetch, type ResumableFetchOptions, type RetryInfo } from './resumable-fetch.ts';
+export { receiveTemplate, type ReceiveOptions, type ReceivedTemplate } from './receive.ts';
+export { pullTemplates, type PullOptions, type PullResult, type PulledVersion, type PullTarget } from './pull.ts';
+export { planPull, type PullStep } from './pull-plan.ts';
+export { TemplateApi, describeRef, type RemoteTemplate, type RemoteVersion } from './template-api.ts';
+export { ProgressMeter, formatProgress, formatBytes, type ProgressSnapshot } from './progress.ts';
+export { createProgressLine, type ProgressLine, type ProgressOutput } from './progress-line.ts';

@@ -223,7 +223,10 @@ function reasonOf(e: unknown): string {
     const status = e.exitCode === null ? 'was stopped' : `failed with exit status ${e.exitCode}`;
     return `${e.command.split(' ').slice(0, 2).join(' ')} ${status}${tail ? `: ${tail}` : ''}`;
   }
-  if (e instanceof TrowelError) return e.message.replace(/^Cannot [^:]+: /, '');
+  // Which server did not answer matters; for the rest the template in the message says enough.
+  if (e instanceof TrowelError && e.code === 'EUNREACHABLE') return e.message.replace(/^Cannot /, 'cannot ');
+  // Up to the first ": " (a URL's colons are not followed by a space).
+  if (e instanceof TrowelError) return e.message.replace(/^Cannot .+?: /, '');
   const err = e as { code?: string; message?: string };
   if ((typeof err?.code === 'string' && err.code.startsWith('ZSTD_')) || err?.code === 'Z_DATA_ERROR') {
     return `the stream does not decompress (${err.message})`;

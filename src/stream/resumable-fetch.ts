@@ -164,9 +164,23 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** @private The errno-style reason of a network failure. */
+/** @private Undici and errno codes, said in words (the code stays for searching logs). */
+const FAILURES: Record<string, string> = {
+  UND_ERR_SOCKET: 'the connection closed mid-transfer',
+  UND_ERR_BODY_TIMEOUT: 'the download stalled',
+  UND_ERR_HEADERS_TIMEOUT: 'the server did not answer in time',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  ECONNREFUSED: 'the connection was refused',
+  ECONNRESET: 'the connection was reset',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+};
+
+/** @private */
 function describeFailure(e: unknown): string {
   if (e instanceof Retryable) return e.message;
   const err = e as { code?: string; message?: string; cause?: { code?: string } };
-  return err.code ?? err.cause?.code ?? err.message ?? String(e);
+  const code = err.code ?? err.cause?.code;
+  if (code && FAILURES[code]) return `${FAILURES[code]} (${code})`;
+  return code ?? err.message ?? String(e);
 }
