@@ -154,13 +154,11 @@ async function transfer(
   ).then(() => undefined, (e: unknown) => e);
   const received = receiver.done.then(() => undefined, (e: unknown) => e);
   const pipeError = await piped;
-  let killed = false;
-  if (pipeError !== undefined && receiver.child.exitCode === null && receiver.child.signalCode === null) {
-    killed = receiver.child.kill('SIGTERM');
-  }
+  if (pipeError !== undefined && receiver.child.exitCode === null && receiver.child.signalCode === null) receiver.child.kill('SIGTERM');
   const receiveError = await received;
-  // btrfs receive failing on its own explains the broken pipe; a stream we stopped explains the kill.
-  if (receiveError !== undefined && !killed) throw receiveError;
+  // A broken pipe into btrfs receive is explained by its own failure; any other stream error explains the receive's.
+  if (pipeError !== undefined && !isBrokenPipe(pipeError)) throw pipeError;
+  if (receiveError !== undefined) throw receiveError;
   if (pipeError !== undefined) throw pipeError;
   const mismatch = streamMismatch(manifest, {
     compressedBytes: compressed.bytes,
@@ -216,10 +214,17 @@ async function exists(path: string): Promise<boolean> {
   return lstat(path).then(() => true, () => false);
 }
 
+/** @private Errors of writing into a child's stdin that has gone away. */
+function isBrokenPipe(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_WRITE_AFTER_END';
+}
+
 /** @private The reason part of an error, without a "Cannot <action>: " prefix it may carry. */
 function reasonOf(e: unknown): string {
   if (e instanceof CommandError) {
-    const tail = e.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+    // btrfs receive announces each subvolume ("At subvol NAME"): not a reason, and NAME is our staging name.
+    const tail = e.stderr.trim().split('\n').filter((l) => l && !/^At (subvol|snapshot) /.test(l)).slice(-2).join(' | ');
     const status = e.exitCode === null ? 'was stopped' : `failed with exit status ${e.exitCode}`;
     return `${e.command.split(' ').slice(0, 2).join(' ')} ${status}${tail ? `: ${tail}` : ''}`;
   }
