@@ -166,7 +166,6 @@ async function transfer(
     uncompressedBytes: uncompressed.bytes,
   });
   if (mismatch) throw new TrowelError(mismatch.startsWith('sha-256') ? 'EDIGEST' : 'ESIZE', `Cannot keep the stream: ${mismatch}`);
-  options.onProgress?.(meter.update(compressed.bytes));
 }
 
 /** @private A signed manifest for another template, version or parent is a replay, not an answer. */
