@@ -70,7 +70,14 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     log.warn('tftp.refused', { peer: `${rinfo.address}:${rinfo.port}`, file: filename, code, reason: message });
     // The answer comes from a fresh port like any reply from the server's TID (RFC 1350 section 4).
     void bindSocket(0, bindAddress)
-      .then((s) => s.send(encodeError(code, message), rinfo.port, rinfo.address, () => s.close()))
+      .then((s) => {
+        try {
+          s.send(encodeError(code, message), rinfo.port, rinfo.address, () => s.close());
+        } catch (e) {
+          s.close();
+          throw e;
+        }
+      })
       .catch((e: Error) => log.warn('tftp.socket_error', { peer: `${rinfo.address}:${rinfo.port}`, error: e.message }));
   };
 
@@ -146,6 +153,11 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
 
   const onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     if (closing) return;
+    if (rinfo.port === 0) {
+      // Port 0 cannot be a TID and cannot be answered (RFC 1350 section 4).
+      log.warn('tftp.bad_packet', { peer: `${rinfo.address}:0`, bytes: msg.length, error: 'source port 0' });
+      return;
+    }
     let packet;
     try {
       packet = parsePacket(msg);

@@ -31,6 +31,8 @@ export class TransferSession {
   private timer: NodeJS.Timeout | undefined;
   private result: SessionResult | undefined;
   private resolveFinished!: (result: SessionResult) => void;
+  private inFlight = 0;
+  private onDrained: (() => void) | undefined;
 
   constructor(options: SessionOptions) {
     this.options = options;
@@ -54,11 +56,11 @@ export class TransferSession {
   }
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
-    const { peer, socket, log, transfer } = this.options;
+    const { peer, log, transfer } = this.options;
     if (rinfo.address !== peer.address || rinfo.port !== peer.port) {
       // RFC 1350 section 4: a packet from another TID gets ERROR 5 and leaves this transfer alone.
       log.warn('tftp.unknown_tid', { peer: `${rinfo.address}:${rinfo.port}`, transferPeer: this.peerText });
-      socket.send(encodeError(ErrorCode.UNKNOWN_TID, 'Unknown transfer ID'), rinfo.port, rinfo.address, () => {});
+      this.sendTo(encodeError(ErrorCode.UNKNOWN_TID, 'Unknown transfer ID'), rinfo.port, rinfo.address);
       return;
     }
     let packet;
@@ -111,11 +113,22 @@ export class TransferSession {
   }
 
   private send(packet: Buffer): void {
-    const { socket, peer, log } = this.options;
-    socket.send(packet, peer.port, peer.address, (e) => {
-      // A lost send is like a lost packet: the retransmission timer recovers.
-      if (e) log.debug('tftp.send_failed', { peer: this.peerText, error: e.message });
-    });
+    this.sendTo(packet, this.options.peer.port, this.options.peer.address);
+  }
+
+  /** Never throws: a failed send (even a synchronous one, e.g. port 0) is like a lost packet. */
+  private sendTo(packet: Buffer, port: number, address: string): void {
+    const sent = (e?: Error | null) => {
+      if (e) this.options.log.debug('tftp.send_failed', { peer: `${address}:${port}`, error: e.message });
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.onDrained?.();
+    };
+    this.inFlight += 1;
+    try {
+      this.options.socket.send(packet, port, address, sent);
+    } catch (e) {
+      sent(e as Error);
+    }
   }
 
   private finish(result: SessionResult): void {
@@ -123,13 +136,17 @@ export class TransferSession {
     this.result = result;
     clearTimeout(this.timer);
     const { socket, source } = this.options;
-    // Close the socket only after queued sends are flushed; dgram queues them until then.
+    // dgram sends are asynchronous (address lookup on the next tick); closing
+    // first would drop the last packet, e.g. the ERROR telling the client why.
     const closed = new Promise<void>((resolve) => {
-      try {
-        socket.close(() => resolve());
-      } catch {
-        resolve();
-      }
+      this.onDrained = () => {
+        try {
+          socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      };
+      if (this.inFlight === 0) this.onDrained();
     });
     void Promise.all([closed, source.close().catch(() => {})]).then(() => this.resolveFinished(result));
   }
