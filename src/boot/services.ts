@@ -12,7 +12,7 @@ import { loadOrCreateAdminToken, startHttpServer } from '../http/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { TemplatePool } from '../pool/index.ts';
-import { MachineStore, openDatabase } from '../store/index.ts';
+import { EventStore, MachineStore, openDatabase } from '../store/index.ts';
 import { loadSigningKey, StreamCache } from '../stream/index.ts';
 import { startTftpServer } from '../tftp/index.ts';
 import { pxelinuxConfigFor } from './pxelinux-config.ts';
@@ -32,6 +32,7 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
   for (const dir of [config.stateDir, config.tftp.root, config.http.root]) mkdirSync(dir, { recursive: true });
   const db = openDatabase(join(config.stateDir, 'trowel.db'));
   const machines = new MachineStore(db);
+  const events = new EventStore(db);
   const metrics = new MetricsRegistry();
   const adminToken = loadOrCreateAdminToken(config.stateDir);
   const stops: (() => Promise<void>)[] = [async () => db.close()];
@@ -42,7 +43,7 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
   try {
     const { pool, streams } = await openTemplates(config.stateDir, metrics, log.child('templates'));
     const http = await listening('HTTP', config.http.port, () =>
-      startHttpServer({ config, machines, metrics, log: log.child('http'), adminToken, pool, streams }),
+      startHttpServer({ config, machines, events, metrics, log: log.child('http'), adminToken, pool, streams }),
     );
     stops.push(() => http.close());
 
