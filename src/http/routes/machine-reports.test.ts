@@ -43,6 +43,14 @@ describe('PUT/GET /api/v1/machines/<mac>/plan', () => {
   });
 });
 
+describe('PUT a plan for a machine never seen', () => {
+  it('registers it, so it is planned before its first boot', async () => {
+    const res = await send('PUT', '/api/v1/machines/52:54:00:00:00:77/plan', { template: 'org.example.Desktop' }, ADMIN_TOKEN);
+    expect(res.status).toBe(200);
+    expect(f.machines.get('52:54:00:00:00:77')).toMatchObject({ action: 'provision', plan: { template: 'org.example.Desktop' } });
+  });
+});
+
 describe('POST /api/v1/machines/<mac>/events', () => {
   it('records steps in order, tracks the state, and marks the machine deployed and local at the end', async () => {
     for (const [step, state] of [['partition', 'started'], ['receive', 'progress'], ['complete', 'done']] as const) {

@@ -44,7 +44,11 @@ export function getPlanRoute(deps: RouteDeps): Handler {
   };
 }
 
-/** PUT a plan (admin): stores it and sets the action to `provision`. */
+/**
+ * PUT a plan (admin): stores it and sets the action to `provision`. A MAC
+ * never seen is registered here, so machines can be planned before they
+ * first power on (racking a batch, then booting them all).
+ */
 export function putPlanRoute(deps: RouteDeps): Handler {
   return async ({ request, params, peer, log }) => {
     requireAdmin(request, deps.adminToken);
@@ -56,7 +60,7 @@ export function putPlanRoute(deps: RouteDeps): Handler {
     } catch (e) {
       throw new HttpError(400, 'invalid_plan', (e as TrowelError).message);
     }
-    if (!deps.machines.get(mac)) throw unknownMachine(mac);
+    deps.machines.recordContact({ mac });
     deps.machines.setPlan(mac, plan);
     deps.machines.setAction(mac, 'provision');
     deps.machines.setState(mac, 'planned');
