@@ -156,6 +156,23 @@ describe('startTftpServer', () => {
     }
   });
 
+  it('starts over at once when a client aborts after the OACK and asks again from the same port (PXE ROMs)', async () => {
+    const client = await UdpProbe.open();
+    try {
+      await client.send(requestBytes(1, 'big.bin', 'octet', { tsize: '0' }), server.port);
+      const oack = await client.next();
+      expect(oack?.msg.toString('hex')).toBe('0006' + Buffer.from('tsize\x00300000\x00').toString('hex'));
+      await client.send(Buffer.from('0005000800', 'hex'), oack!.rinfo.port); // ERROR 8, empty message
+      await client.send(requestBytes(1, 'big.bin', 'octet', { blksize: '1468' }), server.port);
+      const again = await client.next(500);
+      expect(again?.msg.toString('hex')).toBe('0006' + Buffer.from('blksize\x001468\x00').toString('hex'));
+      expect(again?.rinfo.port).not.toBe(oack?.rinfo.port);
+      await client.send(Buffer.from('0005000000', 'hex'), again!.rinfo.port);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('drops bad packets on the listening port and keeps serving', async () => {
     const probe = await UdpProbe.open();
     try {

@@ -176,8 +176,10 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     const key = `${rinfo.address}:${rinfo.port}`;
     const existing = sessions.get(key);
     // A client resends its RRQ when our first reply is slow or lost; the
-    // transfer already running will retransmit on its own timer.
-    if (existing && existing.filename === packet.filename) return;
+    // transfer already running will retransmit on its own timer. A transfer
+    // that just ended does not count: PXE ROMs ask for tsize, abort with an
+    // ERROR, then ask again from the same port.
+    if (existing && existing.filename === packet.filename && !existing.session?.ended) return;
     existing?.session?.abort();
     const entry: Entry = { filename: packet.filename };
     sessions.set(key, entry);

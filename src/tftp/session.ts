@@ -41,6 +41,11 @@ export class TransferSession {
     options.socket.on('error', (e) => options.log.warn('tftp.socket_error', { peer: this.peerText, error: e.message }));
   }
 
+  /** True as soon as the outcome is known, before the socket has finished closing. */
+  get ended(): boolean {
+    return this.result !== undefined;
+  }
+
   start(): void {
     this.enqueue(() => this.options.transfer.start());
   }
