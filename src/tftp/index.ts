@@ -1,6 +1,20 @@
 /**
  * Read-only TFTP server: RFC 1350 with options blksize (RFC 2348), tsize and
  * timeout (RFC 2349) and windowsize (RFC 7440).
+ *
+ * - Every transfer has its own socket on an ephemeral port (the server's TID).
+ * - Write requests are refused with error 2 (access violation).
+ * - Requested names are resolved inside `root`: a leading `/` is stripped,
+ *   `\` counts as `/`, a `..` that would leave the root and a symlink whose
+ *   target lies outside it are refused with error 2 (see paths.ts).
+ * - `dynamicFile` is asked first, with that normalized relative path (e.g.
+ *   `pxelinux.cfg/01-52-54-00-00-00-01`); returning a Buffer serves it,
+ *   `undefined` falls through to the filesystem, throwing answers error 0.
+ * - Mode `octet` is served as is; `netascii` is converted (LF → CR LF,
+ *   CR → CR NUL) and then answers no tsize; `mail` is refused with error 4.
+ * - Metrics: trowel_tftp_transfers_total{result="ok|error|timeout|refused"},
+ *   trowel_tftp_bytes_total (DATA payload sent, retransmissions included),
+ *   trowel_tftp_active_transfers.
  */
 import type { Logger } from '../log/logger.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
