@@ -90,7 +90,9 @@ export class ReadTransfer {
     }
     // RFC 7440 section 4: an ACK for a block before the end of the window means
     // the client lost the next one, so a new window starts right after it; the
-    // still-unacknowledged blocks go out again, followed by fresh ones.
+    // still-unacknowledged blocks go out again, followed by fresh ones. (A
+    // client that negotiates a window yet ACKs every block gets a window per
+    // ACK: wasteful but bounded, since its duplicate ACKs are ignored.)
     const resend = this.window.slice();
     return this.sendWindow([...resend, ...(await this.fill())]);
   }

@@ -37,6 +37,7 @@ describe('TFTP server with real clients', () => {
   const got = (name: string) => sha256File(join(lab.work, name));
   const refusals = () => lab.logs.filter((r) => r.event === 'tftp.refused');
 
+  // tftp-hpa 5.2's client sends no options at all (no blksize switch): plain RFC 1350, 512-byte lock-step.
   it('tftp-hpa reads files byte-identical in binary mode, with and without -v', async () => {
     await client('tftp', ['-m', 'binary', SERVER_ADDRESS, '-c', 'get', 'small.bin', 'hpa-small']);
     expect(await got('hpa-small')).toBe(sums['small.bin']);
