@@ -6,7 +6,9 @@
  * console say. Everything it creates is removed at the end (also on Ctrl-C).
  */
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildTestImage, TEST_IMAGE_MARKER } from './test-image/build.ts';
 import { formatMachineTable } from '../src/cli/machines.ts';
 import { describeError } from '../src/errors.ts';
@@ -89,6 +91,7 @@ async function main(): Promise<number> {
 
   step(`Starting trowel serve in a private network namespace (${SERVER_URL}, DHCP range 10.0.0.100-150)`);
   const lab = await startLab({
+    dir: await mkdtemp(join(tmpdir(), 'trowel-demo-')),
     bootImage: image,
     onServeRecord: (r) => {
       const line = describeRecord(r);

@@ -5,6 +5,7 @@
  */
 import { describeError, TrowelError } from '../errors.ts';
 import { keysCommand } from './keys.ts';
+import { labCommand } from './lab.ts';
 import { machinesCommand } from './machines.ts';
 import { pullCommand } from './pull.ts';
 import { serveCommand } from './serve.ts';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   'setup-tftp': { summary: "copy Debian's iPXE and pxelinux boot files into a TFTP root", run: setupTftpCommand },
   template: { summary: 'publish, list, show, remove and receive OS templates (btrfs pool)', run: (a) => templateCommand(a) },
   keys: { summary: 'create or show the key that signs template manifests', run: (a) => keysCommand(a) },
+  lab: { summary: 'a QEMU lab: trowel serve in a private network namespace and VMs that PXE-boot from it', run: labCommand },
   pull: { summary: "bring this pool up to date from another trowel server's pool", run: (a) => pullCommand(a) },
 };
 

@@ -22,6 +22,11 @@ export class Netns {
     this.name = name;
   }
 
+  /** A namespace that already exists (made by an earlier `trowel lab up`). */
+  static open(name: string): Netns {
+    return new Netns(name);
+  }
+
   static async create(name = uniqueName('n')): Promise<Netns> {
     await run('ip', ['netns', 'add', name]);
     const ns = new Netns(name);

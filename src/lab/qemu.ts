@@ -7,7 +7,8 @@
  * for a kernel+initramfs (a PXE boot takes ~45-90 s).
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrowelError } from '../errors.ts';
@@ -31,8 +32,24 @@ export interface VmOptions {
   mac: string;
   /** Guest RAM (default 512). */
   memoryMiB?: number;
-  /** A blank qcow2 disk on the given bus (booted after the NIC). */
-  disk?: { bus: DiskBus; sizeMiB: number };
+  /**
+   * A qcow2 disk on the given bus (booted after the NIC): blank and removed
+   * with the VM, or, with `file`, kept there (created blank when missing), so
+   * a machine can be provisioned, powered off, and booted again from it.
+   */
+  disk?: { bus: DiskBus; sizeMiB: number; file?: string };
+  /**
+   * Keep the VM's files (serial logs, OVMF variables) in this folder instead
+   * of a temp dir removed by stop(): the lab's machines persist like real ones.
+   */
+  workDir?: string;
+  /** Let QEMU outlive this process (`trowel lab boot`); its stderr goes to a file beside the serial log. */
+  detached?: boolean;
+  /**
+   * Let a guest reboot restart the machine (like real hardware) instead of
+   * ending QEMU. Off by default so a failing boot cannot loop in a test.
+   */
+  reboot?: boolean;
   /**
    * What boots from the NIC. 'ipxe': QEMU's iPXE option ROM (does DHCP itself
    * and identifies as iPXE). 'firmware': no ROM, so the firmware's own PXE
@@ -46,6 +63,8 @@ export interface VmOptions {
 
 export interface Vm {
   readonly mac: string;
+  /** QEMU's process id (the lab records it to stop a detached VM later). */
+  readonly pid: number | undefined;
   /** The serial console log (removed by stop()). */
   readonly serialLog: string;
   /** Settles when QEMU exits, with its exit code (null when killed by a signal). */
@@ -84,9 +103,9 @@ export function qemuArgs(options: VmOptions, files: VmFiles): string[] {
     // SeaBIOS mirror its text (and the iPXE ROM's) onto the serial port.
     '-nodefaults', '-nographic', '-monitor', 'none',
     '-serial', `file:${files.serialLog}`,
-    // A guest reboot ends QEMU, so a failed boot cannot loop forever.
-    '-no-reboot',
   ];
+  // Unless asked otherwise a guest reboot ends QEMU, so a failed boot cannot loop forever.
+  if (!options.reboot) args.push('-no-reboot');
   if (options.firmware === 'uefi') {
     if (!files.vars) throw new TrowelError('ELAB', 'Cannot build a UEFI VM command line: no OVMF_VARS copy given');
     args.push(
@@ -120,27 +139,36 @@ export function qemuArgs(options: VmOptions, files: VmFiles): string[] {
 /** Starts a VM in `options.ns`; the caller must stop() it (also on failure paths). */
 export async function startVm(options: VmOptions): Promise<Vm> {
   if (!MAC_RE.test(options.mac)) throw new TrowelError('ELAB', `Cannot start a VM: "${options.mac}" is not a MAC address`);
-  const dir = await mkdtemp(join(tmpdir(), 'trowel-vm-'));
-  const files: VmFiles = { serialLog: join(dir, 'serial.log') };
+  const keep = options.workDir !== undefined;
+  const dir = options.workDir ?? (await mkdtemp(join(tmpdir(), 'trowel-vm-')));
+  await mkdir(dir, { recursive: true });
+  const id = options.mac.replace(/:/g, '');
+  // One serial log per power-on, so each boot of a kept machine can be read on its own.
+  const boot = keep ? (await readdir(dir)).filter((f) => f.startsWith(`serial-${id}-`)).length + 1 : 1;
+  const files: VmFiles = { serialLog: join(dir, keep ? `serial-${id}-${boot}.log` : 'serial.log') };
   let child: ChildProcess | undefined;
   try {
     if (options.firmware === 'uefi') {
-      files.vars = join(dir, 'OVMF_VARS.fd');
-      await copyFile(OVMF_VARS, files.vars);
+      files.vars = join(dir, keep ? `OVMF_VARS-${id}.fd` : 'OVMF_VARS.fd');
+      if (!existsSync(files.vars)) await copyFile(OVMF_VARS, files.vars);
     }
     if (options.disk) {
-      files.disk = join(dir, `disk-${options.disk.bus}.qcow2`);
-      await run('qemu-img', ['create', '-q', '-f', 'qcow2', files.disk, `${options.disk.sizeMiB}M`]);
+      files.disk = options.disk.file ?? join(dir, `disk-${options.disk.bus}.qcow2`);
+      if (!existsSync(files.disk)) await run('qemu-img', ['create', '-q', '-f', 'qcow2', files.disk, `${options.disk.sizeMiB}M`]);
     }
-    child = options.ns.spawn('qemu-system-x86_64', qemuArgs(options, files), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderrFile = options.detached ? openSync(`${files.serialLog}.stderr`, 'w') : 'pipe';
+    child = options.ns.spawn('qemu-system-x86_64', qemuArgs(options, files), { stdio: ['ignore', 'ignore', stderrFile], detached: options.detached ?? false });
+    if (typeof stderrFile === 'number') closeSync(stderrFile);
+    if (options.detached) child.unref();
   } catch (e) {
-    await rm(dir, { recursive: true, force: true });
+    if (!keep) await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  return trackVm(child, options.mac, files.serialLog, dir);
+  return trackVm(child, options.mac, files.serialLog, keep ? undefined : dir);
 }
 
-function trackVm(child: ChildProcess, mac: string, serialLog: string, dir: string): Vm {
+/** `dir` is the temp folder stop() removes; undefined for a VM whose files are kept. */
+function trackVm(child: ChildProcess, mac: string, serialLog: string, dir: string | undefined): Vm {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-4096);
@@ -188,12 +216,12 @@ function trackVm(child: ChildProcess, mac: string, serialLog: string, dir: strin
         await exited;
         clearTimeout(timer);
       }
-      await rm(dir, { recursive: true, force: true });
+      if (dir) await rm(dir, { recursive: true, force: true });
     })();
     return stopped;
   };
 
-  return { mac, serialLog, exited, waitForSerial, stop };
+  return { mac, pid: child.pid, serialLog, exited, waitForSerial, stop };
 }
 
 /**

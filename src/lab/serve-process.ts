@@ -1,76 +1,120 @@
 /**
- * Starts `trowel serve` (from source, on this Node 24) inside a network
- * namespace and waits for its `serve.ready` record. Collects every log
- * record so tests can assert on what the server said.
+ * Starts `trowel serve` inside a network namespace and waits for its
+ * `serve.ready` record. Its log goes to a file (so a detached lab server
+ * keeps logging after the starting process exits); records are followed by
+ * reading that file, and collected so tests can assert on what the server said.
  */
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Netns } from './netns.ts';
+import { SOURCE_CLI, trowelCommand } from './self.ts';
 
-/** The CLI entry from source; the lab runs it with the Node that runs the lab (Node 24 under npm). */
-export const CLI = join(import.meta.dirname, '../cli/main.ts');
+/** The CLI entry from source (tests run it with the Node 24 that runs them). */
+export const CLI = SOURCE_CLI;
+
+export type LogRecord = Record<string, unknown>;
 
 export interface ServeProcess {
-  child: ChildProcess;
-  records: Record<string, unknown>[];
-  stderr(): string;
-  waitFor(predicate: (r: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
-  stop(): Promise<number | null>;
+  pid: number | undefined;
+  logFile: string;
+  records: LogRecord[];
+  waitFor(predicate: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
+  /** SIGTERM, then SIGKILL after 5 s; resolves with the exit code (undefined for a detached server we didn't start). */
+  stop(): Promise<number | null | undefined>;
 }
 
-export async function startServe(ns: Netns, configFile: string, options: { timeoutMs?: number; onRecord?: (r: Record<string, unknown>) => void } = {}): Promise<ServeProcess> {
-  const child = ns.spawn(process.execPath, [CLI, 'serve', '--config', configFile], { env: { ...process.env, TROWEL_LOG: 'debug' } });
-  const records: Record<string, unknown>[] = [];
-  const waiters: (() => void)[] = [];
-  let errText = '';
-  let buffered = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
+export interface ServeOptions {
+  /** Where serve's stdout (JSON log lines) and stderr go. */
+  logFile: string;
+  timeoutMs?: number;
+  onRecord?: (r: LogRecord) => void;
+  /** Let the server outlive this process (`trowel lab up`). */
+  detached?: boolean;
+}
+
+export async function startServe(ns: Netns, configFile: string, options: ServeOptions): Promise<ServeProcess> {
+  const { command, args } = trowelCommand();
+  const out = openSync(options.logFile, 'a');
+  const child = ns.spawn(command, [...args, 'serve', '--config', configFile], {
+    env: { ...process.env, TROWEL_LOG: 'debug' },
+    stdio: ['ignore', out, out],
+    detached: options.detached ?? false,
+  });
+  closeSync(out);
+  if (options.detached) child.unref();
+  const serve = followServe(child.pid, options.logFile, options.onRecord, child);
+  await serve.waitFor((r) => r.event === 'serve.ready', options.timeoutMs ?? 30_000);
+  return serve;
+}
+
+/**
+ * Follows a server's log file (polling: the file may be written by a
+ * process started by another `trowel lab` invocation) and controls it by pid.
+ */
+export function followServe(pid: number | undefined, logFile: string, onRecord?: (r: LogRecord) => void, child?: ChildProcess): ServeProcess {
+  const records: LogRecord[] = [];
+  let offset = 0;
+  let partial = '';
+  let exitCode: number | null | undefined;
+  const exited = child
+    ? new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))))
+    : undefined;
+  const poll = async () => {
+    const text = await readFile(logFile, 'utf8').catch(() => '');
+    const fresh = partial + text.slice(offset);
+    offset = text.length;
+    const lines = fresh.split('\n');
+    partial = lines.pop()!;
     for (const line of lines) {
-      let record: Record<string, unknown>;
+      let record: LogRecord;
       try {
-        record = JSON.parse(line) as Record<string, unknown>;
+        record = JSON.parse(line) as LogRecord;
       } catch {
         record = { event: 'non-json', line };
       }
       records.push(record);
-      options.onRecord?.(record);
+      onRecord?.(record);
     }
-    waiters.forEach((w) => w());
-  });
-  child.stderr!.on('data', (d: Buffer) => (errText += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  };
+  const timer = setInterval(() => void poll(), 200);
+  timer.unref();
 
-  const waitFor: ServeProcess['waitFor'] = (predicate, ms = 15_000) =>
-    new Promise((resolve, reject) => {
-      const check = () => {
-        const hit = records.find(predicate);
-        if (hit) {
-          clearTimeout(timer);
-          resolve(hit);
-        }
-      };
-      const timer = setTimeout(() => reject(new Error(`serve: no matching log record within ${ms} ms; stderr: ${errText.trim()}; last: ${JSON.stringify(records.slice(-5))}`)), ms);
-      waiters.push(check);
-      exited.then(() => setTimeout(() => { clearTimeout(timer); reject(new Error(`serve exited: ${errText.trim()}`)); }, 50));
-      check();
-    });
+  const waitFor: ServeProcess['waitFor'] = async (predicate, ms = 15_000) => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      await poll();
+      const hit = records.find(predicate);
+      if (hit) return hit;
+      if (exitCode !== undefined) throw new Error(`serve exited (${exitCode}): ${lastLines(records)}`);
+      if (Date.now() > deadline) throw new Error(`serve: no matching log record within ${ms} ms; last: ${lastLines(records)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
 
-  const proc: ServeProcess = {
-    child,
+  return {
+    pid,
+    logFile,
     records,
-    stderr: () => errText,
     waitFor,
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      clearInterval(timer);
+      if (pid === undefined) return undefined;
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        return exitCode;
+      }
+      if (!exited) return undefined;
+      const kill = setTimeout(() => child?.kill('SIGKILL'), 5000);
       const code = await exited;
-      clearTimeout(timer);
+      clearTimeout(kill);
+      await poll();
       return code;
     },
   };
-  await waitFor((r) => r.event === 'serve.ready', options.timeoutMs ?? 30_000);
-  return proc;
+}
+
+function lastLines(records: LogRecord[]): string {
+  return records.slice(-5).map((r) => (r.event === 'non-json' ? String(r.line) : JSON.stringify(r))).join(' | ');
 }

@@ -9,7 +9,9 @@
  *
  * Boots run under TCG on a shared machine (~30-90 s each), hence the long waits.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestImage, TEST_IMAGE_MARKER } from '../../appliance/test-image/build.ts';
 import { serialLines } from '../../src/lab/qemu.ts';
@@ -24,7 +26,7 @@ describe('PXE boot from trowel serve (QEMU, TCG)', () => {
   let lab: Lab | undefined;
 
   beforeAll(async () => {
-    lab = await startLab({ bootImage: await buildTestImage() });
+    lab = await startLab({ dir: await mkdtemp(join(tmpdir(), 'trowel-e2e-')), bootImage: await buildTestImage() });
   });
 
   afterAll(async () => {

@@ -41,7 +41,7 @@ boot: { kernel: vmlinuz, initrd: initramfs, args: console=ttyS0 }
 stateDir: state
 `,
     );
-    serve = await startServe(server, configFile);
+    serve = await startServe(server, configFile, { logFile: join(dir, 'serve.log') });
   });
 
   afterAll(async () => {
