@@ -97,3 +97,18 @@ describe('transportOf', () => {
     expect(transportOf('ram0', '/devices/virtual/block/ram0')).toBe('unknown');
   });
 });
+
+describe('discoverDisks with a failing probe', () => {
+  it('keeps the disk and records why it could not be read', async () => {
+    const { CommandError } = await import('../sys/run.ts');
+    const disks = await discoverDisks({
+      sysfsRoot: SYSFS,
+      probe: async (path) => {
+        if (path === '/dev/sda') throw new CommandError('blkid -p -o export /dev/sda', 2, null, 'blkid: error: /dev/sda: Operation not permitted\n');
+        return parseBlkidExport('');
+      },
+    });
+    expect(disks.find((d) => d.name === 'sda')!.probeError).toBe('blkid: error: /dev/sda: Operation not permitted');
+    expect(disks.find((d) => d.name === 'vda')!.probeError).toBeUndefined();
+  });
+});

@@ -8,6 +8,7 @@
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { CommandError } from '../sys/run.ts';
 import type { BlkidReader } from './blkid.ts';
 import type { Disk, Partition, Transport } from './types.ts';
 
@@ -76,6 +77,7 @@ async function readDisk(sysfs: string, name: string, devRoot: string): Promise<D
     partitions: await readPartitions(dir, devRoot),
     partitionTable: undefined,
     filesystem: undefined,
+    probeError: undefined,
   };
 }
 
@@ -133,11 +135,16 @@ async function readPartitions(dir: string, devRoot: string): Promise<Partition[]
 
 /** @private */
 async function probeDisk(disk: Disk, probe: BlkidReader): Promise<void> {
-  const whole = await probe(disk.path);
-  disk.partitionTable = whole.partitionTable;
-  // A partition table is itself reported as no TYPE; a TYPE on the whole disk is a filesystem on it.
-  disk.filesystem = whole.filesystem;
-  for (const partition of disk.partitions) partition.filesystem = (await probe(partition.path)).filesystem;
+  try {
+    const whole = await probe(disk.path);
+    disk.partitionTable = whole.partitionTable;
+    // A partition table is itself reported as no TYPE; a TYPE on the whole disk is a filesystem on it.
+    disk.filesystem = whole.filesystem;
+    for (const partition of disk.partitions) partition.filesystem = (await probe(partition.path)).filesystem;
+  } catch (e) {
+    // One unreadable disk must not hide the others; the picker treats it as holding data.
+    disk.probeError = e instanceof CommandError ? e.stderr.trim().split('\n').at(-1) || e.message : (e as Error).message;
+  }
 }
 
 /**

@@ -151,3 +151,11 @@ describe('describeContents', () => {
     expect(describeContents(d)).toBe('1 partition (ntfs)');
   });
 });
+
+describe('pickDisk and unreadable disks', () => {
+  it('counts a disk it could not probe as holding data', () => {
+    const d = { ...disk('sdb'), probeError: 'blkid: error: /dev/sdb: Operation not permitted' };
+    expect(refusal(() => pickDisk([d], '/dev/sdb', { wipe: false, minBytes: MiB })).message)
+      .toBe('Cannot use /dev/sdb: it holds contents trowel cannot read (blkid: error: /dev/sdb: Operation not permitted) and the plan does not allow wiping');
+  });
+});

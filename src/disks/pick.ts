@@ -64,6 +64,7 @@ export function describeDisk(disk: Disk): string {
  * table holds nothing.
  */
 export function describeContents(disk: Disk): string | undefined {
+  if (disk.probeError !== undefined) return `contents trowel cannot read (${disk.probeError})`;
   if (disk.partitions.length > 0) {
     const what = disk.partitions.map((p) => (p.filesystem ? describeFilesystem(p.filesystem) : 'unformatted')).join(', ');
     return `${disk.partitions.length === 1 ? '1 partition' : `${disk.partitions.length} partitions`} (${what})`;

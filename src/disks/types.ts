@@ -47,4 +47,6 @@ export interface Disk {
   partitionTable: string | undefined;
   /** A filesystem directly on the whole disk (no partition table), if probed. */
   filesystem: Filesystem | undefined;
+  /** Why probing the disk failed: its contents are unknown, so it counts as holding data. */
+  probeError: string | undefined;
 }

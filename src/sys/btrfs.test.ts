@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSubvolumeShow } from './btrfs.ts';
+import { parseGetDefault, parseSubvolumeShow } from './btrfs.ts';
 
 // Output of btrfs-progs v6.2 for a read-only snapshot, as printed on this project's build host.
 const SHOW = `@template:org.x.Y:x86_64:20261122T000000Z
@@ -31,5 +31,15 @@ describe('parseSubvolumeShow', () => {
 
   it('sees a writable subvolume as not readonly', () => {
     expect(parseSubvolumeShow('/p/x', SHOW.replace('readonly', '-')).readonly).toBe(false);
+  });
+});
+
+describe('parseGetDefault', () => {
+  it('reads the top level and a named default subvolume (btrfs-progs v6.2 output)', () => {
+    expect(parseGetDefault('ID 5 (FS_TREE)\n')).toEqual({ id: 5, path: '' });
+    expect(parseGetDefault('ID 256 gen 7 top level 5 path @root:a.B:x86_64:20260101T000000Z\n')).toEqual({ id: 256, path: '@root:a.B:x86_64:20260101T000000Z' });
+  });
+  it('refuses output it does not know', () => {
+    expect(() => parseGetDefault('ERROR: not a btrfs filesystem')).toThrow(/unexpected output/);
   });
 });

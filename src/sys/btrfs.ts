@@ -67,6 +67,19 @@ export async function setDefaultSubvolume(path: string): Promise<void> {
   await run('btrfs', ['subvolume', 'set-default', stdout.trim(), path]);
 }
 
+/** Parses `btrfs subvolume get-default` output (pure; exported for tests): id 5 is the top level, path "". */
+export function parseGetDefault(text: string): { id: number; path: string } {
+  const m = /^ID (\d+)(?: gen \d+ top level \d+ path (.*))?/m.exec(text.trim());
+  if (!m) throw new CommandError('btrfs subvolume get-default', 0, null, `unexpected output: ${text.trim()}`);
+  return { id: Number(m[1]), path: m[2]?.trim() ?? '' };
+}
+
+/** The filesystem's default subvolume (what mounts without subvol= get). */
+export async function getDefaultSubvolume(path: string): Promise<{ id: number; path: string }> {
+  const { stdout } = await run('btrfs', ['subvolume', 'get-default', path]);
+  return parseGetDefault(stdout);
+}
+
 export type StreamingChild<I extends Writable | null, O extends Readable | null> = {
   child: ChildProcessByStdio<I, O, Readable>;
   /** Resolves when the process exits 0; rejects with a CommandError otherwise. */
