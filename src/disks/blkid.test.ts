@@ -15,6 +15,13 @@ describe('parseBlkidExport', () => {
     expect(parseBlkidExport('')).toEqual({ filesystem: undefined, partitionTable: undefined });
   });
 
+  it('reads the partition entry of a partition without a filesystem (a BIOS boot partition)', () => {
+    const text = 'DEVNAME=/dev/vda1\nPART_ENTRY_SCHEME=gpt\nPART_ENTRY_NAME=bios\nPART_ENTRY_TYPE=21686148-6449-6e6f-744e-656564454649\nPART_ENTRY_NUMBER=1\n';
+    expect(parseBlkidExport(text)).toEqual({
+      filesystem: undefined, partitionTable: undefined, partEntry: { type: '21686148-6449-6e6f-744e-656564454649', name: 'bios' },
+    });
+  });
+
   it('keeps "=" inside a value', () => {
     expect(parseBlkidExport('TYPE=ext4\nLABEL=a=b\n').filesystem).toEqual({ type: 'ext4', label: 'a=b', uuid: undefined });
   });

@@ -10,6 +10,8 @@ export interface Probe {
   filesystem: Filesystem | undefined;
   /** PTTYPE: the partition table on a whole disk (gpt, dos). */
   partitionTable: string | undefined;
+  /** PART_ENTRY_TYPE and PART_ENTRY_NAME of a partition, read from the table itself. */
+  partEntry?: { type: string | undefined; name: string | undefined };
 }
 
 /** A device path -> what is on it. discover.ts takes one of these. */
@@ -23,10 +25,12 @@ export function parseBlkidExport(text: string): Probe {
     if (eq > 0) fields.set(line.slice(0, eq), unescape(line.slice(eq + 1)));
   }
   const type = fields.get('TYPE');
-  return {
+  const probe: Probe = {
     filesystem: type ? { type, label: fields.get('LABEL'), uuid: fields.get('UUID') } : undefined,
     partitionTable: fields.get('PTTYPE'),
   };
+  if (fields.has('PART_ENTRY_SCHEME')) probe.partEntry = { type: fields.get('PART_ENTRY_TYPE'), name: fields.get('PART_ENTRY_NAME') };
+  return probe;
 }
 
 /** Probes one device. */

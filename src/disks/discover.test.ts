@@ -78,6 +78,10 @@ describe('discoverDisks over a sysfs tree recorded from QEMU (virtio, SATA, NVMe
       { type: 'ext4', label: 'data', uuid: '06ba0424-aaa8-4cbc-a91e-8bde892a71e9' },
       { type: 'swap', label: 'swap', uuid: 'ef1a1a28-1274-4f48-bdb0-657dae1a4b94' },
     ]);
+    expect(vda.partitions.map((p) => [p.partLabel, p.partType])).toEqual([
+      ['data', '0fc63daf-8483-4772-8e79-3d69d8477de4'],
+      ['swap', '0657fd6d-a4ab-43c4-84e5-0933c84b4f4f'],
+    ]);
     const sda = disks.find((d) => d.name === 'sda')!;
     expect(sda.partitionTable).toBeUndefined();
     expect(sda.filesystem).toEqual({ type: 'vfat', label: 'MY DISK', uuid: '967A-533C' });

@@ -127,6 +127,7 @@ async function readPartitions(dir: string, devRoot: string): Promise<Partition[]
       startBytes: Number((await attr(join(p, 'start'))) ?? 0) * SECTOR,
       sizeBytes: Number((await attr(join(p, 'size'))) ?? 0) * SECTOR,
       partLabel: /^PARTNAME=(.*)$/m.exec(uevent)?.[1],
+      partType: undefined,
       filesystem: undefined,
     });
   }
@@ -140,7 +141,13 @@ async function probeDisk(disk: Disk, probe: BlkidReader): Promise<void> {
     disk.partitionTable = whole.partitionTable;
     // A partition table is itself reported as no TYPE; a TYPE on the whole disk is a filesystem on it.
     disk.filesystem = whole.filesystem;
-    for (const partition of disk.partitions) partition.filesystem = (await probe(partition.path)).filesystem;
+    for (const partition of disk.partitions) {
+      const found = await probe(partition.path);
+      partition.filesystem = found.filesystem;
+      // Partitions the kernel learnt of through BLKPG (partx) carry no PARTNAME in sysfs.
+      partition.partLabel ??= found.partEntry?.name;
+      partition.partType = found.partEntry?.type;
+    }
   } catch (e) {
     // One unreadable disk must not hide the others; the picker treats it as holding data.
     disk.probeError = e instanceof CommandError ? e.stderr.trim().split('\n').at(-1) || e.message : (e as Error).message;

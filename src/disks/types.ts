@@ -21,8 +21,10 @@ export interface Partition {
   number: number;
   startBytes: number;
   sizeBytes: number;
-  /** The GPT partition name (PARTNAME), when there is one. */
+  /** The GPT partition name (PARTNAME from sysfs, else blkid's PART_ENTRY_NAME). */
   partLabel: string | undefined;
+  /** The partition type (a GPT type GUID in lowercase, or an MBR type like 0xef), when probed. */
+  partType: string | undefined;
   /** Undefined when not probed (no blkid reader) or nothing was found. */
   filesystem: Filesystem | undefined;
 }

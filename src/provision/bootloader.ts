@@ -60,7 +60,9 @@ export async function installBootloader(ctx: BootloaderContext): Promise<Bootloa
     });
   }
   const env = { ...TARGET_ENV };
-  const inTarget = (args: string[]) => runInTarget(ctx.target, args, { env, timeoutMs: GRUB_TIMEOUT_MS });
+  // The ESP is mounted only for the UEFI install, the one program that needs it.
+  const inTarget = (args: string[], withEsp = false) =>
+    runInTarget({ ...ctx.target, espDevice: withEsp ? ctx.target.espDevice : undefined }, args, { env, timeoutMs: GRUB_TIMEOUT_MS });
 
   await mkdir(join(ctx.root, 'boot/grub'), { recursive: true });
   await inTarget(['grub-mkconfig', '-o', '/boot/grub/grub.cfg']);
@@ -79,7 +81,7 @@ export async function installBootloader(ctx: BootloaderContext): Promise<Bootloa
       installed.push('i386-pc');
     } else {
       // --removable: \EFI\BOOT\BOOTX64.EFI, found by firmware without a boot entry; --no-nvram: we write no EFI variables.
-      await inTarget(['grub-install', `--target=${efiTarget}`, '--efi-directory=/boot/efi', '--removable', '--no-nvram']);
+      await inTarget(['grub-install', `--target=${efiTarget}`, '--efi-directory=/boot/efi', '--removable', '--no-nvram'], true);
       installed.push(efiTarget);
     }
   }

@@ -70,7 +70,8 @@ export async function deployRoot(ctx: DeployContext): Promise<DeployedRoot> {
     else await createSubvolume(join(ctx.pool, name));
   }
   await writeSystemFiles(path, subvolume, ctx);
-  const target: TargetMounts = { poolDevice: ctx.poolDevice, subvolume, espDevice: ctx.espDevice, mountpoint: ctx.mountpoint };
+  // The ESP stays out of the hooks' way: it belongs to the bootloader step.
+  const target: TargetMounts = { poolDevice: ctx.poolDevice, subvolume, mountpoint: ctx.mountpoint };
   const hooks = await runDeployHooks(path, target, ctx);
   ctx.log.info('root_deployed', { subvolume, hooks });
   return { subvolume, path, hooks };

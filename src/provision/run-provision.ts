@@ -15,7 +15,7 @@ import { blkidProbe, type BlkidReader } from '../disks/blkid.ts';
 import { discoverDisks } from '../disks/discover.ts';
 import { makeFilesystems, writePartitions } from '../disks/execute.ts';
 import { describeDisk, pickDisk, trowelPartitions } from '../disks/pick.ts';
-import { minimumDiskBytes, planPartitions, type PartitionPlan } from '../disks/plan.ts';
+import { GPT_TYPE, minimumDiskBytes, planPartitions, type PartitionPlan } from '../disks/plan.ts';
 import type { Disk } from '../disks/types.ts';
 import { describeError, TrowelError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
@@ -176,7 +176,9 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       const installed = await installBootloader({
         root: root.path, disk: disk.path, firmware, arch: plan.arch, log,
         target: { poolDevice: devices.pool, subvolume: root.subvolume, espDevice: devices.esp, mountpoint: work!.target },
-        biosBootable: partitions ? partitions.table === 'dos' || partitions.partitions.some((p) => p.role === 'bios') : disk.partitionTable === 'dos' || disk.partitions.some((p) => p.partLabel === 'bios'),
+        biosBootable: partitions
+          ? partitions.table === 'dos' || partitions.partitions.some((p) => p.role === 'bios')
+          : disk.partitionTable === 'dos' || disk.partitions.some((p) => p.partType?.toUpperCase() === GPT_TYPE.bios),
       });
       // Last: from here on the disk boots the new root.
       await setDefaultSubvolume(root.path);
