@@ -17,7 +17,7 @@ const USAGE = `usage: trowel template publish --name NAME --arch ARCH SOURCE [--
        trowel template rm NAME ARCH VERSION [--force]
        trowel template gc --keep N [--name NAME] [--arch ARCH] [--json]
        trowel template receive --server URL --name NAME --arch ARCH --into DIR
-                               --key FILE ... (see trowel template receive --help)
+                               --key FILE  (all options: trowel template receive -h)
 
 SOURCE is one of:
   --from DIR        copy a directory holding a root filesystem
