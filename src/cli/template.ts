@@ -16,8 +16,8 @@ const USAGE = `usage: trowel template publish --name NAME --arch ARCH SOURCE [--
        trowel template show NAME [--arch ARCH] [--json]
        trowel template rm NAME ARCH VERSION [--force]
        trowel template gc --keep N [--name NAME] [--arch ARCH] [--json]
-       trowel template receive --server URL --name NAME --arch ARCH --into DIR
-                               --key FILE  (all options: trowel template receive -h)
+       trowel template receive --server URL --name NAME --arch ARCH
+                               --into DIR --key FILE  (more: receive -h)
 
 SOURCE is one of:
   --from DIR        copy a directory holding a root filesystem
