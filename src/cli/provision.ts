@@ -11,6 +11,7 @@ import { describeError } from '../errors.ts';
 import { createLogger, stdoutSink, type LogSink } from '../log/logger.ts';
 import { forwardLog, type LogForwarder } from '../provision/log-forwarder.ts';
 import { parseCmdline } from '../provision/cmdline.ts';
+import { rebootMachine } from '../provision/reboot.ts';
 import { runProvision, type ProvisionResult } from '../provision/run-provision.ts';
 import { ProvisionServer, type ProvisionEvent } from '../provision/server-client.ts';
 import { formatBytes } from '../stream/progress.ts';
@@ -63,7 +64,11 @@ export async function provisionCommand(argv: string[], io: CommandIo = processIo
       dryRun,
       log,
       onEvent: (e) => io.stderr(formatEvent(e) + '\n'),
-      reboot: values['no-reboot'] ? false : undefined,
+      // The last log lines go out before the machine goes down.
+      reboot: values['no-reboot'] ? false : async () => {
+        await forwarder?.close();
+        await rebootMachine(log);
+      },
     });
     if (dryRun) io.stdout(formatDryRun(result));
     return 0;
