@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ignoredOptions, ratioAt, renderGoal, secondsPerDrop, summarize, type TftpResults } from './tftp-report.ts';
+import { equalLossSeconds, ignoredOptions, ratioAt, renderGoal, secondsPerDrop, summarize, type TftpResults } from './tftp-report.ts';
 
 const lossless = { id: 'b512-w16-l0', blksize: 512, windowsize: 16, lossPercent: 0, bytes: 8 * 1024 * 1024 };
 const lossy = { id: 'b512-w16-l1', blksize: 512, windowsize: 16, lossPercent: 1, bytes: 1024 * 1024 };
@@ -39,6 +39,12 @@ describe('tftp report', () => {
   it('secondsPerDrop subtracts the lossless time for the same bytes and divides by drops', () => {
     expect(secondsPerDrop(results(), lossy, 'trowel')).toBe(1);
     expect(secondsPerDrop(results(), lossy, 'dnsmasq')).toBeUndefined();
+  });
+
+  it('equalLossSeconds adds the expected drops at the nominal loss times the cost per drop', () => {
+    // 1 MiB at 512 bytes: 2049 DATA packets, 1% → 20.49 expected drops at 1 s each, plus 0.375 s of transfer.
+    expect(equalLossSeconds(results(), lossy, 'trowel')).toBeCloseTo(0.375 + 20.49, 10);
+    expect(equalLossSeconds(results(), lossy, 'dnsmasq')).toBeUndefined();
   });
 
   it('ignoredOptions names servers whose OACK left out the asked windowsize', () => {

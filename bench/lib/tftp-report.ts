@@ -77,6 +77,29 @@ export function secondsPerDrop(results: TftpResults, setting: TftpSetting, serve
   return costs.length > 0 ? median(costs) : undefined;
 }
 
+/**
+ * The seconds a lossy run would take if every server lost the same share of
+ * its packets: the lossless time for as many bytes plus the expected drops
+ * (DATA packets x loss %) times the server's measured seconds per drop.
+ * With a few dozen drops per run, the raw drop counts differ by tens of
+ * percent between runs by chance alone; this takes that chance out.
+ */
+export function equalLossSeconds(results: TftpResults, setting: TftpSetting, server: string): number | undefined {
+  const base = results.settings.find((s) => s.lossPercent === 0 && s.blksize === setting.blksize && s.windowsize === setting.windowsize);
+  const baseSeconds = base && summarize(results.runs[base.id]?.[server] ?? []).seconds;
+  const perDrop = secondsPerDrop(results, setting, server);
+  if (!base || baseSeconds === undefined || perDrop === undefined) return undefined;
+  const packets = Math.floor(setting.bytes / setting.blksize) + 1;
+  return (baseSeconds * setting.bytes) / base.bytes + ((packets * setting.lossPercent) / 100) * Math.max(perDrop, 0);
+}
+
+/** trowel's speed ratio against `peer` at equal loss (see equalLossSeconds). */
+export function equalLossRatioAt(results: TftpResults, setting: TftpSetting, peer: string): number | undefined {
+  const mine = equalLossSeconds(results, setting, results.subject);
+  const theirs = equalLossSeconds(results, setting, peer);
+  return mine !== undefined && theirs !== undefined && mine > 0 && theirs > 0 ? speedRatioFromSeconds(mine, theirs) : undefined;
+}
+
 /** Servers whose OACK left out an option the request asked for. */
 export function ignoredOptions(results: TftpResults, setting: TftpSetting): string[] {
   const key = `${setting.blksize}/${setting.windowsize}`;
@@ -100,7 +123,10 @@ export function renderTftpTable(results: TftpResults, lossPercent: number): stri
     ...servers.map((s) => ({ header: `${s} MiB/s`, align: 'right' as const })),
     ...results.peers.map((p) => ({ header: `${results.subject}/${p}`, align: 'right' as const })),
   ];
-  if (lossPercent > 0) columns.push({ header: 'drops per run (median)' }, { header: 's per drop (median)' });
+  if (lossPercent > 0) {
+    columns.push(...results.peers.map((p) => ({ header: `${results.subject}/${p} at equal loss`, align: 'right' as const })));
+    columns.push({ header: 'drops per run (median)' }, { header: 's per drop (median)' });
+  }
   columns.push({ header: 'notes' });
   const rows = settings.map((setting) => {
     const cells = servers.map((s) => summarize(results.runs[setting.id]?.[s] ?? []));
@@ -116,6 +142,7 @@ export function renderTftpTable(results: TftpResults, lossPercent: number): stri
       ...results.peers.map((p) => formatRatio(ratioAt(results, setting, p))),
     ];
     if (lossPercent > 0) {
+      row.push(...results.peers.map((p) => formatRatio(equalLossRatioAt(results, setting, p))));
       row.push(cells.map((c, i) => `${servers[i]} ${c.dropped ?? '-'}`).join(', '));
       row.push(servers.map((s) => `${s} ${secondsPerDrop(results, setting, s)?.toFixed(2) ?? '-'}`).join(', '));
     }
@@ -125,19 +152,35 @@ export function renderTftpTable(results: TftpResults, lossPercent: number): stri
   return renderTable(columns, rows);
 }
 
-/** One line per peer: at how many settings trowel is at least as fast, and where it is not. */
-export function renderGoal(results: TftpResults, peer: string): string {
+/**
+ * One line per peer: at how many settings trowel is at least as fast, and
+ * where it is not, by the measured medians, or by `ratio` when given.
+ */
+export function renderGoal(results: TftpResults, peer: string, ratio = ratioAt, settings = results.settings, what = ''): string {
   const misses: string[] = [];
   let met = 0;
   let measured = 0;
-  for (const s of results.settings) {
-    const r = ratioAt(results, s, peer);
+  for (const s of settings) {
+    const r = ratio(results, s, peer);
     if (r === undefined) continue;
     measured += 1;
     if (r >= 1) met += 1;
     else misses.push(`blksize ${s.blksize} window ${s.windowsize} loss ${s.lossPercent}%: ${formatRatio(r)}`);
   }
-  return `- ≥ 1.0× ${peer}: met at ${met} of ${measured} settings${misses.length ? `; slower at ${misses.join(', ')}` : ''}`;
+  return `- ≥ 1.0× ${peer}${what}: met at ${met} of ${measured} settings${misses.length ? `; slower at ${misses.join(', ')}` : ''}`;
+}
+
+/** Every run's seconds, so the spread behind each median is visible. */
+export function renderAllRuns(results: TftpResults): string {
+  const servers = [results.subject, ...results.peers];
+  return results.settings.map((setting) => {
+    const parts = servers.map((server) => {
+      const runs = results.runs[setting.id]?.[server] ?? [];
+      const text = runs.map((r) => (r.seconds !== undefined && r.error === undefined ? formatSeconds(r.seconds) + (r.dropped !== undefined ? ` (${r.dropped} drops)` : '') : 'failed')).join(', ');
+      return `${server} ${text || '-'}`;
+    });
+    return `- blksize ${setting.blksize} window ${setting.windowsize} loss ${setting.lossPercent}%: ${parts.join('; ')}`;
+  }).join('\n') + '\n';
 }
 
 /**
@@ -153,11 +196,7 @@ export function renderCpuTable(results: TftpResults): string {
       const cpu = (results.runs[setting.id]?.[server] ?? []).filter((r) => r.error === undefined && r.serverCpuSeconds !== undefined).map((r) => r.serverCpuSeconds!);
       return cpu.length ? (median(cpu) * 1e6) / blocks : undefined;
     });
-    return [
-      String(setting.blksize),
-      String(setting.windowsize),
-      ...perBlock.map((us) => (us === undefined ? '-' : us.toFixed(1))),
-    ];
+    return [String(setting.blksize), String(setting.windowsize), ...perBlock.map((us) => (us === undefined ? '-' : us.toFixed(1)))];
   });
   return renderTable(
     [{ header: 'blksize', align: 'right' }, { header: 'window', align: 'right' }, ...servers.map((s) => ({ header: `${s} µs/block`, align: 'right' as const }))],
