@@ -37,6 +37,13 @@ const USAGE = `usage: node appliance/demo-template/build.ts [options]
   --rebuild         build even when the inputs have not changed
   --no-publish      build only`;
 
+async function openPool(poolDir: string): Promise<TemplatePool> {
+  return TemplatePool.open(poolDir).catch((e: unknown) => {
+    if (!(e instanceof TrowelError) || (e.code !== 'ENOTBTRFS' && e.code !== 'ENOPOOL')) throw e;
+    throw new TrowelError(e.code, e.message, { hint: `${e.hint ?? 'the pool must be on btrfs'}; without a spare disk, a file-backed one: ${loopPoolRecipe(poolDir)}` });
+  });
+}
+
 /** Shell commands that make a btrfs pool on a sparse file (also in README.md). */
 function loopPoolRecipe(poolDir: string): string {
   return `truncate -s 8G /var/lib/trowel-pool.img && mkfs.btrfs -q /var/lib/trowel-pool.img && mkdir -p ${poolDir} && mount -o loop /var/lib/trowel-pool.img ${poolDir}`;
@@ -55,15 +62,12 @@ async function main(argv: string[]): Promise<number> {
     throw new TrowelError('EPERM', 'Cannot build the demo template: debootstrap and chroot need root', { hint: 'run it with sudo' });
   }
   const say = (line: string) => process.stdout.write(`${line}\n`);
+  // The pool is checked first: a wrong --pool should not cost a build.
+  const pool = values['no-publish'] ? undefined : await openPool(values.pool ?? join(values['state-dir'] ?? '/var/lib/trowel', 'pool'));
   const workDir = values['work-dir'] ?? DEFAULT_WORK_DIR;
   const built = await buildDemoTemplate({ workDir, cacheDir: values['cache-dir'] ?? defaultCacheDir(), rebuild: values.rebuild, onProgress: say });
-  if (values['no-publish']) return 0;
+  if (pool === undefined) return 0;
 
-  const poolDir = values.pool ?? join(values['state-dir'] ?? '/var/lib/trowel', 'pool');
-  const pool = await TemplatePool.open(poolDir).catch((e: unknown) => {
-    if (!(e instanceof TrowelError) || (e.code !== 'ENOTBTRFS' && e.code !== 'ENOPOOL')) throw e;
-    throw new TrowelError(e.code, e.message, { hint: `${e.hint ?? 'the pool must be on btrfs'}; without a spare disk, a file-backed one: ${loopPoolRecipe(poolDir)}` });
-  });
   const latest = await pool.get(DEMO_TEMPLATE_NAME, DEMO_TEMPLATE_ARCH, 'latest');
   const stamp = await readStamp(workDir);
   if (latest && stamp && latest.source === `dir:${built.rootfs}` && latest.publishedAt >= stamp.builtAt) {

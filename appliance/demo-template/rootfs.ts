@@ -32,9 +32,11 @@ const DEBIAN_ARCH = 'amd64';
  * grub-efi-amd64 packages would run grub-install on the build host's disks
  * in their postinst; the deploy step installs GRUB on the machine's own.
  * btrfs-progs brings the initramfs-tools hook that puts btrfs into the initrd.
+ * dbus and libpam-systemd (systemd's recommends, which debootstrap skips)
+ * make logind, hostnamectl and loginctl work as on any Debian install.
  */
 export const DEMO_PACKAGES = [
-  'linux-image-amd64', 'initramfs-tools', 'zstd', 'udev', 'kmod', 'systemd-sysv',
+  'linux-image-amd64', 'initramfs-tools', 'zstd', 'udev', 'kmod', 'systemd-sysv', 'dbus', 'libpam-systemd',
   'grub-pc-bin', 'grub-efi-amd64-bin', 'grub2-common', 'grub-common',
   'btrfs-progs', 'dosfstools',
 ] as const;

@@ -1,8 +1,9 @@
 /**
  * What a finished rootfs was built from. The fingerprint covers the apt
- * source, the package list, the arch and every file of this directory
- * (scripts and overlay, not the README), so changing any of them rebuilds;
- * a newer point release on the mirror does not (use --rebuild).
+ * source, the package list, the arch and the files that shape the tree
+ * (the overlay and the code that builds and copies it), so changing any of
+ * them rebuilds; the CLI, publishing and this file do not, nor does a newer
+ * point release on the mirror (use --rebuild).
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
@@ -12,6 +13,8 @@ import type { AptSource } from './apt-source.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const STAMP = 'rootfs.json';
+/** Files and folders of this directory whose content ends up in (or decides) the tree. */
+const TREE_INPUTS = ['overlay', 'rootfs.ts', 'overlay.ts'];
 
 export interface Stamp {
   fingerprint: string;
@@ -27,7 +30,7 @@ export async function inputsFingerprint(inputs: { apt: AptSource; packages: read
   hash.update(JSON.stringify({ uri: inputs.apt.uri, suite: inputs.apt.suite, keyring: inputs.apt.keyring ?? null, packages: inputs.packages, arch: inputs.arch }));
   for (const file of await listFiles(HERE)) {
     const rel = relative(HERE, file);
-    if (rel === 'README.md') continue;
+    if (!TREE_INPUTS.some((input) => rel === input || rel.startsWith(`${input}/`))) continue;
     // The mode matters too: an overlay hook that lost its execute bit is a different template.
     hash.update(`\0${rel}\0${(await stat(file)).mode & 0o777}\0`);
     hash.update(await readFile(file));
