@@ -36,6 +36,9 @@ export interface DeployContext {
   mac: string | undefined;
   /** An empty directory the target chroot mounts the root on. */
   mountpoint: string;
+  /** Block devices and UUID links for the target's /dev (target-chroot.ts). */
+  devices: readonly string[];
+  uuids: Readonly<Record<string, string>>;
   log: Logger;
 }
 
@@ -71,7 +74,7 @@ export async function deployRoot(ctx: DeployContext): Promise<DeployedRoot> {
   }
   await writeSystemFiles(path, subvolume, ctx);
   // The ESP stays out of the hooks' way: it belongs to the bootloader step.
-  const target: TargetMounts = { poolDevice: ctx.poolDevice, subvolume, mountpoint: ctx.mountpoint };
+  const target: TargetMounts = { poolDevice: ctx.poolDevice, subvolume, mountpoint: ctx.mountpoint, devices: ctx.devices, uuids: ctx.uuids };
   const hooks = await runDeployHooks(path, target, ctx);
   ctx.log.info('root_deployed', { subvolume, hooks });
   return { subvolume, path, hooks };

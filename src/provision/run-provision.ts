@@ -138,6 +138,9 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
     const poolUuid = (await probe(devices.pool)).filesystem?.uuid;
     const espUuid = devices.esp ? (await probe(devices.esp)).filesystem?.uuid : undefined;
     if (!poolUuid) throw new TrowelError('ENOPOOL', `Cannot find the pool on ${devices.pool}: blkid sees no filesystem UUID there`);
+    // What the target's own /dev holds (target-chroot.ts): the disk, its partitions, UUID links.
+    const blockDevices = [disk.name, ...(partitions ? partitions.partitions.map((p) => basename(p.path)) : disk.partitions.map((p) => p.name))];
+    const uuids: Record<string, string> = { [poolUuid]: basename(devices.pool), ...(espUuid && devices.esp ? { [espUuid]: basename(devices.esp) } : {}) };
 
     const dir = await mkdtemp(join(options.workDir ?? tmpdir(), 'trowel-provision-'));
     work = { dir, pool: join(dir, 'pool'), target: join(dir, 'target'), mounted: false };
@@ -167,6 +170,7 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
     const root = await step('deploy', () => deployRoot({
       pool, templateSubvolume: received.subvolume, ref: received.ref, hostname: plan.hostname,
       poolDevice: devices.pool, poolUuid, espDevice: devices.esp, espUuid, disk: disk.path, mac: args.mac, mountpoint: work!.target, log,
+      devices: blockDevices, uuids,
     }), (r) => ({ message: `${r.subvolume}, hostname ${plan.hostname}${r.hooks.length ? `, hooks ${r.hooks.join(' ')}` : ''}` }));
     result.rootSubvolume = root.subvolume;
 
@@ -175,7 +179,7 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       const firmware = options.firmware ?? (await detectFirmware(sysfsRoot));
       const installed = await installBootloader({
         root: root.path, disk: disk.path, firmware, arch: plan.arch, log,
-        target: { poolDevice: devices.pool, subvolume: root.subvolume, espDevice: devices.esp, mountpoint: work!.target },
+        target: { poolDevice: devices.pool, subvolume: root.subvolume, espDevice: devices.esp, mountpoint: work!.target, devices: blockDevices, uuids },
         biosBootable: partitions
           ? partitions.table === 'dos' || partitions.partitions.some((p) => p.role === 'bios')
           : disk.partitionTable === 'dos' || disk.partitions.some((p) => p.partType?.toUpperCase() === GPT_TYPE.bios),

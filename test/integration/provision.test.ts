@@ -33,6 +33,7 @@ const GPT = { bios: '21686148-6449-6E6F-744E-656564454649', esp: 'C12A7328-F81F-
 
 const DEPLOY_HOOK = `#!/bin/sh
 echo "template=$TROWEL_TEMPLATE version=$TROWEL_VERSION hostname=$TROWEL_HOSTNAME disk=$TROWEL_DISK mac=$TROWEL_MAC etc=$(cat /etc/hostname)" > /var/log/trowel-deploy.txt
+for link in /dev/disk/by-uuid/*; do test -b "$link" && echo "by-uuid $(basename "$link") -> $(readlink "$link")"; done >> /var/log/trowel-deploy.txt
 `;
 // Stand-ins for the template's GRUB: they record their arguments and check what the real ones need.
 const GRUB_INSTALL = `#!/bin/sh
@@ -54,7 +55,7 @@ async function makeTemplateTree(root: string, options: { grub: readonly string[]
   for (const d of ['bin', 'etc/trowel/deploy.d', 'usr/sbin', 'var/log', 'var/lib/dbus', 'boot', 'home', 'proc', 'sys', 'dev', 'run']) await mkdir(join(root, d), { recursive: true });
   await copyFile('/bin/busybox', join(root, 'bin/busybox'));
   await chmod(join(root, 'bin/busybox'), 0o755);
-  for (const applet of ['sh', 'awk', 'tail', 'mkdir', 'cat', 'dirname']) await symlink('busybox', join(root, 'bin', applet));
+  for (const applet of ['sh', 'awk', 'tail', 'mkdir', 'cat', 'dirname', 'basename', 'readlink']) await symlink('busybox', join(root, 'bin', applet));
   await writeFile(join(root, 'etc/hostname'), 'template\n');
   await writeFile(join(root, 'etc/hosts'), '127.0.0.1\tlocalhost\n127.0.1.1\ttemplate\n');
   await writeFile(join(root, 'etc/fstab'), '# UNCONFIGURED FSTAB FOR BASE SYSTEM\ntmpfs /tmp tmpfs nosuid,nodev 0 0\n');
@@ -254,7 +255,9 @@ describe('provisioning a loop disk from a real trowel server', () => {
       expect(machineId).not.toBe('b08dfa6083e7567a1921a715000001fb\n');
       // The hook ran in the target, after the files were written, and the disabled one did not run.
       expect(await readFile(join(top, root, 'var/log/trowel-deploy.txt'), 'utf8'))
-        .toBe(`template=${PLAIN} version=${plain.version} hostname=web-01 disk=${disk} mac=${MAC} etc=web-01\n`);
+        .toBe(`template=${PLAIN} version=${plain.version} hostname=web-01 disk=${disk} mac=${MAC} etc=web-01\n` +
+          // The target's own /dev resolves the UUIDs (GRUB's 10_linux needs that to write root=UUID=).
+          [[espUuid, `${disk}p2`], [poolUuid, `${disk}p3`]].sort().map(([u, d]) => `by-uuid ${u} -> ../../${d!.slice(5)}\n`).join(''));
       // The template itself is untouched.
       expect(await readFile(join(top, `@template:${PLAIN}:x86_64:${plain.version}`, 'etc/hostname'), 'utf8')).toBe('template\n');
     });
