@@ -23,6 +23,9 @@ packages=(
   fdisk
   # getfattr/setfattr: tests compare trees including extended attributes
   attr
+  # the PXE image (appliance/pxe): kmod's depmod and modprobe index and
+  # resolve its modules, xz compresses it
+  kmod xz-utils
   # terminal tests and screenshots
   tmux
 )

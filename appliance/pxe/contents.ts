@@ -70,8 +70,9 @@ export const MODULES = [
   'ahci', 'ata_piix', 'sd_mod', 'nvme', 'sdhci_pci', 'sdhci_acpi', 'mmc_block', 'usb_storage', 'uas',
   // NICs: Intel (e1000 for QEMU, e1000e/igb/igc on most boards), Realtek
   'e1000', 'e1000e', 'igb', 'igc', 'r8169', 'realtek',
-  // filesystems of the target disk; the ESP's code pages
-  'btrfs', 'vfat', 'nls_cp437', 'nls_iso8859-1', 'nls_utf8', 'efivarfs',
+  // filesystems of the target disk; the ESP's code pages (Debian's vfat
+  // defaults to iocharset=ascii and refuses to mount without nls_ascii)
+  'btrfs', 'vfat', 'nls_cp437', 'nls_ascii', 'nls_iso8859-1', 'nls_utf8', 'efivarfs',
   // btrfs checksum algorithms (its softdeps), requested by name at mount time
   'crc32c_generic', 'crc32c_intel', 'xxhash_generic', 'blake2b_generic',
   // USB keyboards for a technician at the console (the TUI)
