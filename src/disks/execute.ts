@@ -36,7 +36,12 @@ export async function writePartitions(disk: Disk, plan: PartitionPlan, options: 
   if (stderr.trim()) log.warn('sfdisk_said', { disk: disk.path, stderr: stderr.trim() });
   // Always: where the kernel's own re-read failed, nodes of the OLD table may
   // still exist under the same names, and a mkfs would land at old offsets.
-  await run('partx', ['--update', disk.path]);
+  await run('partx', ['--update', disk.path]).catch(async (e: unknown) => {
+    // Without partx (an image that lacks it), ask for a whole re-read; a busy disk fails here, never silently.
+    if (!(e instanceof TrowelError && / is not installed$/.test(e.message))) throw e;
+    log.warn('partx_missing', { disk: disk.path, fallback: 'blockdev --rereadpt' });
+    await run('blockdev', ['--rereadpt', disk.path]);
+  });
   const paths = plan.partitions.map((p) => p.path);
   if (!(await waitForNodes(paths, options.nodeTimeoutMs ?? 15_000))) {
     const missing = [];
