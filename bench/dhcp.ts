@@ -16,10 +16,11 @@ import { parseBenchArgs } from './lib/args.ts';
 import { cleanupAll, onCleanup } from './lib/cleanup.ts';
 import { DHCP_PEERS, type DhcpPeer, type Pool } from './lib/dhcp-peers.ts';
 import type { DhcpLoadResult } from './lib/dhcp-load.ts';
-import { dhcpRatio, renderDhcpTable, renderTenthsTable, type DhcpResults, type DhcpRun } from './lib/dhcp-report.ts';
+import { dhcpCpuRatio, dhcpRatio, renderDhcpTable, renderTenthsTable, type DhcpResults, type DhcpRun } from './lib/dhcp-report.ts';
 import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
 import { writeResults } from './lib/results.ts';
 import { createRig, type Rig } from './lib/rig.ts';
+import { sampleLoad } from './lib/load-sampler.ts';
 import type { ServerProcess } from './lib/server-process.ts';
 import { trowelAt, trowelWorktree, type TrowelBuild } from './lib/trowel.ts';
 import { formatRate, formatRatio } from './lib/stats.ts';
@@ -53,10 +54,12 @@ async function main(): Promise<void> {
     peers: DHCP_PEERS.slice(1).map((p) => p.name),
     runs: Object.fromEntries(DHCP_PEERS.map((p) => [p.name, [] as DhcpRun[]])),
   };
+  const load = sampleLoad();
   const started = Date.now();
   for (let rep = 1; rep <= plan.reps; rep++) {
     for (const peer of peers) results.runs[peer.name]!.push(await measure(rig, peer, rep, join(work, `${peer.name}-${rep}`), trowel));
   }
+  env.loadDuringRun = load.stop();
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const markdown = renderReport(args.command, env, results, minutes);
   const written = writeResults('dhcp', args.quick, markdown, { command: args.command, environment: env, plan, pool: POOL, results });
@@ -149,8 +152,9 @@ function renderReport(command: string, env: Environment, results: DhcpResults, m
     '',
     ...results.peers.map((p) => {
       const r = dhcpRatio(results, p);
-      return `- ${results.subject}/${p}: ${formatRatio(r)}: ${r === undefined ? 'not measured' : r >= 1 ? 'met' : 'not met'}`;
+      return `- ${results.subject}/${p} in exchanges/s: ${formatRatio(r)}: ${r === undefined ? 'not measured' : r >= 1 ? 'met' : 'not met'}`;
     }),
+    ...results.peers.map((p) => `- ${results.subject}/${p} in server CPU per exchange (less depends on what else ran): ${formatRatio(dhcpCpuRatio(results, p))}`),
     '',
   ].join('\n');
 }

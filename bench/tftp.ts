@@ -5,8 +5,9 @@
  *   npx node bench/tftp.ts [--quick] [--reps N]
  *
  * Writes bench/results/tftp.md and tftp.json (tftp.quick.* with --quick).
- * Repetitions interleave the servers (rep 1: trowel, dnsmasq, tftpd-hpa;
- * rep 2: ...) so a slow patch of a shared machine doesn't land on one server.
+ * All servers run at once, each in its own namespace (lib/rig.ts createStar);
+ * every setting is measured on each server back to back, the first server
+ * rotating per repetition, so a slow patch of a shared machine hits them alike.
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,8 @@ import { cleanupAll, onCleanup } from './lib/cleanup.ts';
 import { describeEnvironment, renderEnvironment } from './lib/environment.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { disableLoss, enableLoss, takeLossCounts } from './lib/loss.ts';
-import { createRig, type Rig } from './lib/rig.ts';
+import { createStar, type Rig } from './lib/rig.ts';
+import { sampleLoad } from './lib/load-sampler.ts';
 import type { ServerProcess } from './lib/server-process.ts';
 import { MiB, formatMiBps, formatSeconds } from './lib/stats.ts';
 import { TFTP_PEERS, type TftpPeer } from './lib/tftp-peers.ts';
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     probe: writeRandomFile(join(root, 'probe.bin'), PROBE_BYTES),
   };
 
-  const rig = await createRig({ serverCidr: '10.81.0.1/24', clientCidr: '10.81.0.2/24' });
+  const star = await createStar(81, peers.length);
   const settings = settingsFor(plan);
   const results: TftpResults = {
     subject: TFTP_PEERS[0]!.name,
@@ -87,51 +89,58 @@ async function main(): Promise<void> {
     runs: Object.fromEntries(settings.map((s) => [s.id, Object.fromEntries(TFTP_PEERS.map((p) => [p.name, [] as TftpRun[]]))])),
     oack: {},
   };
+  const load = sampleLoad();
   const started = Date.now();
 
-  for (let rep = 1; rep <= plan.reps; rep++) {
-    for (const peer of peers) {
-      let server: ServerProcess;
-      try {
-        server = await peer.start({ rig, root, workDir: work, trowel });
-      } catch (e) {
-        // A server that won't start fails this repetition's runs; the others still count.
-        const error = e instanceof Error ? e.message : String(e);
-        process.stderr.write(`[rep ${rep}/${plan.reps}] ${peer.name}: ${error}\n`);
-        for (const setting of settings) results.runs[setting.id]![peer.name]!.push({ rep, error });
-        continue;
-      }
-      try {
-        // One untimed download first: a long-running server is warm (trowel's JIT, everyone's page cache).
-        await atftpGet(rig.client, { server: rig.serverAddress, remote: 'lossy.bin', local: join(out, 'warmup.bin'), blksize: 1468, windowsize: 1, limitMs: 60_000 });
-        rmSync(join(out, 'warmup.bin'), { force: true });
-        if (rep === 1) results.oack[peer.name] = await probeOptions(rig, out);
-        for (const setting of settings.filter((s) => s.lossPercent === 0)) {
-          results.runs[setting.id]![peer.name]!.push(await measure(rig, server, peer, setting, rep, out, digests.big));
-        }
-        await enableLoss(rig.client, plan.lossPercent);
-        try {
-          await takeLossCounts(rig.client);
-          for (const setting of settings.filter((s) => s.lossPercent > 0)) {
-            const run = await measure(rig, server, peer, setting, rep, out, digests.lossy);
-            Object.assign(run, await takeLossCounts(rig.client));
-            results.runs[setting.id]![peer.name]!.push(run);
-          }
-        } finally {
-          await disableLoss(rig.client);
-        }
-      } finally {
-        await server.stop();
-      }
+  // Every server runs at once, each in its own namespace on its own link.
+  const running: { peer: TftpPeer; rig: Rig; server: ServerProcess }[] = [];
+  for (const [i, peer] of peers.entries()) {
+    const rig = star.rigs[i]!;
+    try {
+      const server = await peer.start({ rig, root, workDir: work, trowel });
+      // One untimed download first: a long-running server is warm (trowel's JIT, everyone's page cache).
+      await atftpGet(rig.client, { server: rig.serverAddress, remote: 'lossy.bin', local: join(out, 'warmup.bin'), blksize: 1468, windowsize: 1, limitMs: 60_000 });
+      rmSync(join(out, 'warmup.bin'), { force: true });
+      results.oack[peer.name] = await probeOptions(rig, out);
+      running.push({ peer, rig, server });
+    } catch (e) {
+      // A server that won't start fails its runs; the others still count.
+      const error = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`${peer.name}: ${error}\n`);
+      for (const setting of settings) results.runs[setting.id]![peer.name]!.push({ rep: 0, error });
     }
   }
 
+  for (const lossPercent of [0, plan.lossPercent]) {
+    if (lossPercent > 0) {
+      await enableLoss(star.client, lossPercent);
+      await takeLossCounts(star.client);
+    }
+    try {
+      for (let rep = 1; rep <= plan.reps; rep++) {
+        for (const setting of settings.filter((s) => s.lossPercent === lossPercent)) {
+          // The servers back to back, the first one rotating with the repetition.
+          for (let k = 0; k < running.length; k++) {
+            const { peer, rig, server } = running[(k + rep - 1) % running.length]!;
+            const run = await measure(rig, server, peer, setting, rep, out, lossPercent > 0 ? digests.lossy : digests.big);
+            if (lossPercent > 0) Object.assign(run, await takeLossCounts(star.client));
+            results.runs[setting.id]![peer.name]!.push(run);
+          }
+        }
+      }
+    } finally {
+      if (lossPercent > 0) await disableLoss(star.client);
+    }
+  }
+  for (const { server } of running) await server.stop();
+
+  env.loadDuringRun = load.stop();
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const markdown = renderReport(args.command, env, results, minutes);
   const written = writeResults('tftp', args.quick, markdown, { command: args.command, environment: env, plan, results });
   process.stdout.write(markdown);
   process.stderr.write(`\nwrote ${written.markdown} and ${written.json} (${minutes} min)\n`);
-  await rig.destroy();
+  await star.destroy();
 }
 
 /** Which options each server acknowledges, from one traced download of a small file per request shape. */
@@ -191,8 +200,10 @@ function renderReport(command: string, env: Awaited<ReturnType<typeof describeEn
     '',
     '## Setup',
     '',
-    '- Two network namespaces joined by one veth pair, MTU 1500, 10.81.0.1/24 (server) and 10.81.0.2/24 (client).',
-    '  One server at a time listens on port 69 in the server namespace; the client runs in the other.',
+    '- One client namespace and one namespace per server, each server on its own veth pair (MTU 1500):',
+    '  server i at 10.81.i.1/24, the client\'s end 10.81.i.2/24. All servers listen on port 69 at once;',
+    '  each setting is measured on every server back to back (the first server rotating per repetition),',
+    '  so a burst of other work on this shared machine hits all servers alike.',
     `- Client for every server: atftp (\`atftp --get -r FILE -l OUT --option "blksize N" [--option "windowsize W"] SERVER\`),`,
     '  windowsize left out at 1 (plain lockstep). Every download is checked against the file\'s sha256 (outside the timing).',
     '  Each server start is followed by one untimed download (the lossy file, blksize 1468), as a long-running server is warm.',

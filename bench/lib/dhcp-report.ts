@@ -5,7 +5,7 @@
  * peer (> 1 means trowel completes more exchanges per second). Pure.
  */
 import type { DhcpLoadResult } from './dhcp-load.ts';
-import { formatRate, formatRatio, median, speedRatioFromRates } from './stats.ts';
+import { formatRate, formatRatio, median, speedRatioFromRates, speedRatioFromSeconds } from './stats.ts';
 import { renderTable } from './table.ts';
 
 export interface DhcpRun {
@@ -35,6 +35,20 @@ export function dhcpRatio(results: DhcpResults, peer: string): number | undefine
   return mine !== undefined && theirs !== undefined ? speedRatioFromRates(mine, theirs) : undefined;
 }
 
+/** Median server CPU µs per completed exchange. */
+export function cpuPerExchange(runs: readonly DhcpRun[]): number | undefined {
+  const values = runs.filter((r) => r.result && r.serverCpuSeconds !== undefined && r.result.completed > 0)
+    .map((r) => (r.serverCpuSeconds! * 1e6) / r.result!.completed);
+  return values.length ? median(values) : undefined;
+}
+
+/** The peer's CPU per exchange over trowel's: above 1 trowel spends less CPU on each exchange. */
+export function dhcpCpuRatio(results: DhcpResults, peer: string): number | undefined {
+  const mine = cpuPerExchange(results.runs[results.subject] ?? []);
+  const theirs = cpuPerExchange(results.runs[peer] ?? []);
+  return mine !== undefined && theirs !== undefined ? speedRatioFromSeconds(mine, theirs) : undefined;
+}
+
 const sum = (runs: readonly DhcpRun[], pick: (r: DhcpLoadResult) => number) => runs.reduce((n, r) => n + (r.result ? pick(r.result) : 0), 0);
 
 export function renderDhcpTable(results: DhcpResults): string {
@@ -46,8 +60,7 @@ export function renderDhcpTable(results: DhcpResults): string {
     const p50 = ok.length ? median(ok.map((r) => r.result!.latencyMs.p50)) : undefined;
     const p99 = ok.length ? median(ok.map((r) => r.result!.latencyMs.p99)) : undefined;
     const errors = runs.filter((r) => r.error).length;
-    const cpuPerExchange = ok.filter((r) => r.serverCpuSeconds !== undefined && r.result!.completed > 0)
-      .map((r) => (r.serverCpuSeconds! * 1e6) / r.result!.completed);
+    const cpu = cpuPerExchange(runs);
     const genPerExchange = ok.filter((r) => r.result!.completed > 0).map((r) => (r.result!.generatorCpuSeconds * 1e6) / r.result!.completed);
     return [
       server,
@@ -59,7 +72,7 @@ export function renderDhcpTable(results: DhcpResults): string {
       String(sum(ok, (r) => r.naks)),
       p50 === undefined ? '-' : p50.toFixed(2),
       p99 === undefined ? '-' : p99.toFixed(2),
-      cpuPerExchange.length ? formatRate(median(cpuPerExchange)) : '-',
+      cpu === undefined ? '-' : formatRate(cpu),
       genPerExchange.length ? formatRate(median(genPerExchange)) : '-',
       runs.map((r) => (r.persisted === undefined ? '-' : String(r.persisted))).join(', '),
       server === results.subject ? '' : formatRatio(dhcpRatio(results, server)),

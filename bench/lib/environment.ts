@@ -6,6 +6,7 @@
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { run } from '../../src/sys/run.ts';
 import { VERSION } from '../../src/version.ts';
+import type { LoadSummary } from './load-sampler.ts';
 
 export interface Environment {
   date: string;
@@ -19,6 +20,8 @@ export interface Environment {
   trowelSource: string;
   /** 1-minute load average when the run started: other work on a shared machine skews timings. */
   loadAverage1m: number;
+  /** The 1-minute load average sampled during the run (filled in at the end). */
+  loadDuringRun?: LoadSummary;
   peers: Record<string, string>;
 }
 
@@ -59,7 +62,8 @@ export function renderEnvironment(command: string, env: Environment): string {
     '',
     `- date: ${env.date}`,
     `- machine: ${env.nproc} CPUs (${env.cpu}), ${env.memoryGiB} GiB RAM, kernel ${env.kernel}`,
-    `- load average (1 min) at start: ${env.loadAverage1m}`,
+    `- load average (1 min) at start: ${env.loadAverage1m}` +
+      (env.loadDuringRun ? `; during the run min ${env.loadDuringRun.min}, mean ${env.loadDuringRun.mean}, max ${env.loadDuringRun.max} (${env.loadDuringRun.samples} samples)` : ''),
     `- trowel ${env.trowel}, ${env.trowelSource}, on Node ${env.node}`,
     ...peerLines,
     '',
