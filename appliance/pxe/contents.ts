@@ -26,6 +26,10 @@ export const PROGRAMS = [
   '/usr/bin/lsblk',
   '/usr/sbin/blockdev',
   '/usr/bin/findmnt',
+  // partx: make the kernel see new partitions where its own re-read keeps old ones;
+  // unshare --fork --kill-child: hooks run in their own mount/pid namespace (busybox's lacks both)
+  '/usr/bin/partx',
+  '/usr/bin/unshare',
   // util-linux mount/umount: bind, rbind, --make-private, umount --recursive
   '/usr/bin/mount',
   '/usr/bin/umount',
