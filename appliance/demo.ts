@@ -1,98 +1,98 @@
 /**
- * `npm run demo`: what trowel does today, in one command, on a fresh machine.
- * Installs the Debian packages it needs, builds a tiny boot image, starts
- * `trowel serve` in a private network namespace, and PXE-boots a BIOS and
- * then a UEFI VM from it, printing what the server and each VM's serial
- * console say. Everything it creates is removed at the end (also on Ctrl-C).
+ * `npm run demo`: the main job, in one command, on a fresh machine.
+ * Installs the Debian packages it needs, builds the PXE image and a demo
+ * Debian template, starts `trowel serve` with a template pool in a private
+ * network namespace, and powers on a BIOS VM and a UEFI VM with blank disks.
+ * Both PXE-boot, provision themselves unattended, reboot, and boot the
+ * deployed Debian from their own disks. It prints what the server sees and
+ * what the consoles say. Everything it creates is removed at the end (also
+ * on Ctrl-C); --keep leaves the lab running for `trowel lab` commands.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTestImage, TEST_IMAGE_MARKER } from './test-image/build.ts';
+import { buildDemoTemplate, defaultCacheDir, DEFAULT_WORK_DIR, DEMO_TEMPLATE_NAME, publishDemoTemplate } from './demo-template/build.ts';
+import { buildPxeImage, formatSizes, readInfo } from './pxe/build.ts';
 import { formatMachineTable } from '../src/cli/machines.ts';
 import { describeError } from '../src/errors.ts';
+import type { MachineView } from '../src/http/index.ts';
 import { startLab, SERVER_URL, type Lab } from '../src/lab/lab.ts';
 import { serialLines, type Firmware, type Vm } from '../src/lab/qemu.ts';
-import type { MachineView } from '../src/http/index.ts';
+import type { LogRecord } from '../src/lab/serve-process.ts';
+import { TemplatePool } from '../src/pool/index.ts';
 
-const BOOT_TIMEOUT_MS = 600_000;
+const TIMEOUT_MS = 30 * 60_000;
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const step = (text: string) => say(`\n\x1b[1m== ${text}\x1b[0m`);
 
 /** Server log records worth showing a newcomer, as one line each. */
-function describeRecord(r: Record<string, unknown>): string | undefined {
+function describeRecord(r: LogRecord): string | undefined {
   switch (r.event) {
     case 'dhcp.reply':
-      return `DHCP ${String(r.type).toUpperCase()} to ${r.mac}: ${r.ip && r.ip !== '0.0.0.0' ? `address ${r.ip}` : 'no address'}${r.file ? `, boot ${r.file}` : ''}`;
+      return r.type === 'ack' ? `DHCP ${r.mac} got ${r.ip}${r.file ? `, boot file ${r.file}` : ''}` : undefined;
     case 'tftp.transfer_end':
-      return `TFTP ${r.file} to ${r.peer}: ${r.result}, ${r.bytes} bytes in ${r.ms} ms`;
+      return `TFTP ${r.file} to ${r.peer}: ${r.result}, ${r.bytes} bytes`;
     case 'boot_script_served':
-      return `HTTP boot script for ${r.mac}: action ${r.action}`;
-    case 'request':
-      return String(r.path).startsWith('/boot/files/') ? `HTTP ${r.method} ${r.path} -> ${r.status} in ${r.ms} ms` : undefined;
+      return `iPXE script for ${r.mac}: ${r.action === 'local' ? 'boot from local disk' : `load the PXE image (${r.action})`}`;
+    case 'machine_step':
+      return `${r.mac} ${r.step}: ${r.state}${r.error ? ` (${r.error})` : r.bytes ? ` (${(Number(r.bytes) / 2 ** 20).toFixed(0)} MiB)` : ''}`;
     default:
       return undefined;
   }
 }
 
-const KERNEL_LOG_LINE = /^\[\s*\d+\.\d+\]/;
-
-/**
- * Prints new serial console lines of a VM as they appear, until stopped:
- * firmware and iPXE lines in full, the kernel's boot log as one line.
- */
-function followSerial(vm: Vm, label: string): () => void {
+/** Prints new console lines of a VM that matter (trowel's and the deployed OS's), until stopped. */
+function followConsole(vm: Vm, label: string): () => void {
   let printed = 0;
-  let kernelSeen = false;
   const timer = setInterval(async () => {
     const lines = serialLines(await readFile(vm.serialLog, 'utf8').catch(() => '')).filter((l) => l.trim());
     for (const line of lines.slice(printed)) {
-      if (KERNEL_LOG_LINE.test(line)) {
-        if (!kernelSeen) say(`  [${label} console] (the served Linux kernel is booting...)`);
-        kernelSeen = true;
-      } else {
-        say(`  [${label} console] ${line.slice(0, 150)}`);
-      }
+      if (/trowel|TROWEL|Welcome to|login:|error|Cannot/i.test(line) && !/^\[\s*\d+\.\d+\]/.test(line)) say(`  [${label} console] ${line.slice(0, 160)}`);
     }
     printed = lines.length;
-  }, 500);
+  }, 1000);
   return () => clearInterval(timer);
 }
 
-async function bootOnce(lab: Lab, firmware: Firmware, mac: string): Promise<void> {
-  step(`Power on a ${firmware.toUpperCase()} VM (${mac}) with an empty disk and network boot first`);
+async function provisionVm(lab: Lab, firmware: Firmware, mac: string, hostname: string): Promise<void> {
+  await lab.api('PUT', `/api/v1/machines/${mac}/plan`, { template: DEMO_TEMPLATE_NAME, hostname });
   const started = Date.now();
-  const vm = await lab.startVm({ firmware, mac });
-  const stopFollowing = followSerial(vm, firmware);
+  const vm = await lab.startVm({ firmware, mac, memoryMiB: 1024, reboot: true, disk: { bus: firmware === 'bios' ? 'virtio' : 'nvme', sizeMiB: 4096, file: join(lab.dir, 'vms', `${hostname}.qcow2`) } });
+  say(`  powered on ${firmware.toUpperCase()} VM ${mac} with a blank 4 GiB disk`);
+  const stop = followConsole(vm, firmware);
   try {
-    const line = await vm.waitForSerial(new RegExp(`^${TEST_IMAGE_MARKER} `), BOOT_TIMEOUT_MS);
-    stopFollowing();
-    say(`\n  ${firmware.toUpperCase()} VM booted trowel's image over the network in ${Math.round((Date.now() - started) / 1000)} s:`);
-    say(`  ${line.slice(0, 200)}`);
+    const line = await vm.waitForSerial(/TROWEL-DEPLOYED-OS-BOOTED/, TIMEOUT_MS);
+    say(`\n  ${firmware.toUpperCase()} VM: blank disk to booted Debian in ${Math.round((Date.now() - started) / 1000)} s:\n  ${line}`);
   } finally {
-    stopFollowing();
-    await vm.stop();
+    stop();
   }
 }
 
 async function main(): Promise<number> {
+  const keep = process.argv.includes('--keep');
   if (process.getuid?.() !== 0) {
-    say('The demo needs root: it creates a network namespace, a bridge and taps. Run: sudo npm run demo');
+    say('The demo needs root: it creates a network namespace, a bridge, taps and a loop device. Run: sudo npm run demo');
     return 1;
   }
   step('Installing the Debian packages the lab needs (skipped when present)');
-  const deps = spawnSync('bash', ['scripts/install-deps.sh'], { stdio: 'inherit' });
-  if (deps.status !== 0) return 1;
+  if (spawnSync('bash', ['scripts/install-deps.sh'], { stdio: 'inherit' }).status !== 0) return 1;
 
-  step('Building the boot image (Debian kernel + a tiny initramfs that prints a marker)');
-  const image = await buildTestImage();
-  say(`  ${image.built ? 'built' : 'up to date'}: ${image.kernel}, ${image.initrd}`);
+  step('Building the PXE image and the demo Debian template (cached after the first run; the template takes ~4 min)');
+  const [pxe, demo] = await Promise.all([
+    buildPxeImage(),
+    buildDemoTemplate({ workDir: DEFAULT_WORK_DIR, cacheDir: defaultCacheDir(), onProgress: (l) => say(`  [template] ${l}`) }),
+  ]);
+  const info = await readInfo(pxe.info);
+  if (info) say(formatSizes(info).replace(/^/gm, '  '));
+  say(`  demo template: ${demo.rootfs} (${(demo.sizeBytes / 2 ** 20).toFixed(0)} MiB)`);
 
-  step(`Starting trowel serve in a private network namespace (${SERVER_URL}, DHCP range 10.0.0.100-150)`);
+  step(`Starting trowel serve in a private network namespace (${SERVER_URL}), with a template pool`);
   const lab = await startLab({
     dir: await mkdtemp(join(tmpdir(), 'trowel-demo-')),
-    bootImage: image,
+    bootImage: pxe,
+    poolSizeMiB: 3072,
+    detached: keep,
     onServeRecord: (r) => {
       const line = describeRecord(r);
       if (line) say(`  [server] ${line}`);
@@ -102,15 +102,23 @@ async function main(): Promise<number> {
   process.once('SIGINT', cleanup);
   process.once('SIGTERM', cleanup);
   try {
-    await bootOnce(lab, 'bios', '52:54:00:de:00:01');
-    await bootOnce(lab, 'uefi', '52:54:00:de:00:02');
-    step('The server recorded both machines (trowel machines list)');
-    const body = JSON.parse(await lab.curl([`${SERVER_URL}/api/v1/machines`])) as { machines: MachineView[] };
+    const version = await publishDemoTemplate(await TemplatePool.open(lab.poolDir!), demo.rootfs);
+    say(`  published ${version.name} ${version.arch} ${version.version}`);
+
+    step('Two machines with blank disks power on; each PXE-boots, provisions itself unattended, reboots into Debian');
+    await Promise.all([provisionVm(lab, 'bios', '52:54:00:de:00:01', 'demo-bios'), provisionVm(lab, 'uefi', '52:54:00:de:00:02', 'demo-uefi')]);
+
+    step('The server recorded both machines as deployed; their next PXE boot goes to their own disks');
+    const body = (await lab.api('GET', '/api/v1/machines')) as { machines: MachineView[] };
     process.stdout.write(formatMachineTable(body.machines, Date.now()));
-    step('Done: both machines PXE-booted from trowel. Everything the demo created is being removed.');
+    if (keep) {
+      say(`\nThe lab keeps running in ${lab.dir}: trowel lab status --dir ${lab.dir}; trowel lab down --dir ${lab.dir}`);
+      return 0;
+    }
+    step('Done. Everything the demo created is being removed.');
     return 0;
   } finally {
-    await lab.close();
+    if (!keep) await lab.close();
   }
 }
 
