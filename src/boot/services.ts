@@ -65,7 +65,7 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
     const dhcp = await listening('DHCP', config.dhcp.port, () =>
       startDhcpServer({
         config: config.dhcp,
-        boot: { serverAddress: config.listen.address, httpPort: config.http.port },
+        boot: { serverAddress: config.listen.address, httpPort: config.http.port, netboot: (mac) => machines.get(mac)?.action !== 'local' },
         db,
         machines,
         metrics,

@@ -25,6 +25,14 @@ export interface BootTargets {
   serverAddress: string;
   /** For iPXE script URLs and HTTPClient URLs. */
   httpPort: number;
+  /**
+   * Whether this machine should boot from the network now (its boot action
+   * is not `local`). When it should not, firmware PXE clients get no boot
+   * file, so the firmware moves on to the next boot device (the disk).
+   * iPXE clients still get their script, which says "boot local" itself.
+   * Absent: every machine netboots.
+   */
+  netboot?: (mac: string) => boolean;
 }
 
 /** Option 93 values trowel knows (IANA processor architecture types). */

@@ -67,8 +67,10 @@ describe('unattended provisioning (QEMU, TCG)', () => {
       'mkfs:started', 'mkfs:done', 'receive:started', 'receive:done', 'deploy:started', 'deploy:done',
       'bootloader:started', 'bootloader:done', 'complete:done', 'reboot:started',
     ]);
-    // The boot after provisioning was answered with "boot local", not the PXE image.
-    expect(lab!.serve.records.some((r) => r.event === 'boot_script_served' && r.mac === mac && r.action === 'local')).toBe(true);
+    // The boot after provisioning was answered with "boot local", not the PXE image: iPXE got a
+    // local-boot script (BIOS ROM), the firmware's own PXE client no boot file (UEFI).
+    const bootedLocal = (r: Record<string, unknown>) => r.mac === mac && ((r.event === 'boot_script_served' && r.action === 'local') || r.event === 'dhcp.boot_local');
+    expect(lab!.serve.records.some(bootedLocal)).toBe(true);
     return vm;
   }
 
