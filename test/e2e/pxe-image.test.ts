@@ -99,6 +99,8 @@ describe('PXE image boots in QEMU', () => {
     const failed = await vm.waitForSerial(/^trowel: provisioning failed \(exit status \d+\)/, BOOT_TIMEOUT_MS);
     expect(failed).not.toMatch(/exit status 0\)/);
     await vm.waitForSerial(/^trowel: starting a shell on the console/, 60_000);
+    // busybox ash's prompt (PS1 from /init) on the serial console: the shell is up and waiting.
+    await vm.waitForSerial(/^trowel-pxe:\/#$/, 60_000);
     // Still running a few seconds later (QEMU runs with -no-reboot: a reboot would end it).
     const stillRunning = await Promise.race([vm.exited.then(() => false), new Promise((r) => setTimeout(() => r(true), 5000))]);
     expect(stillRunning).toBe(true);
