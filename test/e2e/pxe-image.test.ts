@@ -4,8 +4,8 @@
  * dnsmasq hands out addresses. /init's self-test mode prints what it found
  * (modules, the DHCP address, the tools' versions), partitions and formats
  * the VM's SATA disk as the provisioning client would, and powers off.
- * A second boot checks that a failed `trowel provision` leaves the machine
- * at a shell instead of rebooting.
+ * A second boot, under UEFI (OVMF), checks that efivarfs is mounted and that
+ * a failed `trowel provision` leaves the machine at a shell instead of rebooting.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -48,10 +48,10 @@ describe('PXE image boots in QEMU', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const boot = async (tap: string, args: string) => {
+  const boot = async (tap: string, firmware: 'bios' | 'uefi', args: string) => {
     await createTap(ns!, tap, 'br0');
     const vm = await startVm({
-      ns: ns!, tap, firmware: 'bios', mac: MAC,
+      ns: ns!, tap, firmware, mac: MAC,
       disk: { bus: 'sata', sizeMiB: 256 },
       directBoot: { kernel: image.kernel, initrd: image.initrd, args },
     });
@@ -60,7 +60,7 @@ describe('PXE image boots in QEMU', () => {
   };
 
   it('self-test: version line, drivers by coldplug, a DHCP address, the tools, and a formatted disk', async () => {
-    const vm = await boot('tap0', `console=ttyS0 trowel.selftest=1 trowel.selftest-disk=/dev/sda trowel.mac=${MAC}`);
+    const vm = await boot('tap0', 'bios', `console=ttyS0 trowel.selftest=1 trowel.selftest-disk=/dev/sda trowel.mac=${MAC}`);
     await vm.waitForSerial(new RegExp(`^trowel PXE image ${VERSION.replaceAll('.', '\\.')} starting$`), BOOT_TIMEOUT_MS);
     const end = await vm.waitForSerial(/^trowel-selftest: end failures=\d+$/, BOOT_TIMEOUT_MS);
     expect(await vm.exited).toBe(0); // poweroff -f ends QEMU
@@ -69,6 +69,7 @@ describe('PXE image boots in QEMU', () => {
 
     expect(lines.filter((l) => l.startsWith('selftest: FAILED'))).toEqual([]);
     expect(end).toBe('trowel-selftest: end failures=0');
+    expect(lines).toContain('firmware: BIOS');
     // Loaded because the hardware asked (virtio NIC, q35's AHCI, then the SCSI disk) or /etc/trowel/modules (btrfs, vfat).
     const modules = lines.map((l) => /^(\w+)\s+\d+\s+\d+/.exec(l)?.[1]).filter((m) => m !== undefined);
     for (const m of ['virtio_net', 'virtio_pci', 'ahci', 'sd_mod', 'btrfs', 'vfat', 'nls_cp437', 'nls_ascii']) expect(modules).toContain(m);
@@ -92,9 +93,11 @@ describe('PXE image boots in QEMU', () => {
     expect(log).not.toContain('Cannot initialize conversion');
   });
 
-  it('a failed trowel provision leaves the machine at a shell on the console, not in a reboot loop', async () => {
+  it('UEFI: efivarfs is mounted, and a failed trowel provision leaves the machine at a shell, not in a reboot loop', async () => {
     // No server: whatever trowel provision does, it cannot succeed.
-    const vm = await boot('tap1', `console=ttyS0 trowel.mode=unattended trowel.mac=${MAC}`);
+    // UEFI this time (OVMF boots the kernel QEMU hands it): /init mounts efivarfs for GRUB's installer.
+    const vm = await boot('tap1', 'uefi', `console=ttyS0 trowel.mode=unattended trowel.mac=${MAC}`);
+    await vm.waitForSerial(/^firmware: UEFI, efivarfs mounted$/, BOOT_TIMEOUT_MS);
     await vm.waitForSerial(/^trowel: unattended provisioning$/, BOOT_TIMEOUT_MS);
     const failed = await vm.waitForSerial(/^trowel: provisioning failed \(exit status \d+\)/, BOOT_TIMEOUT_MS);
     expect(failed).not.toMatch(/exit status 0\)/);
