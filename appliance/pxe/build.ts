@@ -12,6 +12,7 @@
  *   node appliance/pxe/build.ts [outDir] [--compression xz|zstd] [--force]
  *
  * Idempotent: when every output is newer than every input, nothing is done.
+ * One build at a time per output directory (build-lock.ts).
  * dist/trowel is built first (npm run build) when it is missing.
  */
 import { existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { TrowelError } from '../../src/errors.ts';
 import { run } from '../../src/sys/run.ts';
 import { VERSION } from '../../src/version.ts';
+import { withBuildLock } from './build-lock.ts';
 import { compressFile, type Compression } from './compress.ts';
 import { DATA_FILES, MODULES, PROGRAMS, TERMINFO, TERMINFO_DIRS } from './contents.ts';
 import { writeCpioFile } from './cpio.ts';
@@ -75,7 +77,6 @@ export async function buildPxeImage(options: BuildOptions = {}): Promise<PxeImag
   const out = resolve(options.outDir ?? join(ROOT, 'dist/pxe'));
   const compression = options.compression ?? 'xz';
   const image: PxeImage = { kernel: join(out, 'vmlinuz'), initrd: join(out, 'initramfs'), info: join(out, 'build.json'), built: false };
-  const started = performance.now();
 
   const trowel = options.trowel ?? await ensureTrowelBinary();
   const sourceKernel = await newestKernel();
@@ -91,40 +92,46 @@ export async function buildPxeImage(options: BuildOptions = {}): Promise<PxeImag
   const sources = (await readdir(HERE)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(HERE, f));
 
   const inputs = [sourceKernel, trowel, ...programs, ...libraries, ...DATA_FILES, ...modules, ...terminfo, ...overlayFiles, ...sources];
-  const previous = await readInfo(image.info);
-  const upToDate = !options.force && previous?.compression === compression &&
-    await isUpToDate([image.kernel, image.initrd, image.info], inputs);
-  if (upToDate) return image;
-
   await mkdir(out, { recursive: true });
-  const stage = await mkdtemp(join(tmpdir(), 'trowel-pxe-'));
-  const cpio = join(out, '.initramfs.cpio');
-  try {
-    await stageImage(stage, {
-      programs, libraries, dataFiles: DATA_FILES, trowel, kernelVersion, modules, terminfo, overlay: OVERLAY, release: VERSION,
-    });
-    const entries = await treeEntries(stage);
-    const cpioBytes = await writeCpioFile(entries, cpio);
-    const compressed = await compressFile(cpio, compression);
-    await rename(compressed, image.initrd);
-    await copyFile(sourceKernel, image.kernel);
+  return withBuildLock(join(out, '.build.lock'), async () => {
+    const previous = await readInfo(image.info);
+    const upToDate = !options.force && previous?.compression === compression &&
+      await isUpToDate([image.kernel, image.initrd, image.info], inputs);
+    if (upToDate) return image;
 
-    const kernelBytes = (await stat(image.kernel)).size;
-    const initrdBytes = (await stat(image.initrd)).size;
-    const info: BuildInfo = {
-      version: VERSION, kernelVersion, compression, kernelBytes, initrdBytes, cpioBytes,
-      totalBytes: kernelBytes + initrdBytes,
-      seconds: Math.round((performance.now() - started) / 100) / 10,
-      modules: modules.length,
-      files: entries.length,
-    };
-    // Written last: its mtime marks a complete build.
-    await writeFile(image.info, JSON.stringify(info, null, 2) + '\n');
-    return { ...image, built: true };
-  } finally {
-    await rm(stage, { recursive: true, force: true });
-    await rm(cpio, { force: true });
-  }
+    const started = performance.now();
+    // No record while outputs change: a build that fails half-way is redone next time.
+    await rm(image.info, { force: true });
+    const stage = await mkdtemp(join(tmpdir(), 'trowel-pxe-'));
+    const cpio = join(out, '.initramfs.cpio');
+    try {
+      await stageImage(stage, {
+        programs, libraries, dataFiles: DATA_FILES, trowel, kernelVersion, modules, terminfo, overlay: OVERLAY, release: VERSION,
+      });
+      const entries = await treeEntries(stage);
+      const cpioBytes = await writeCpioFile(entries, cpio);
+      // Renames, so a VM started meanwhile reads an old file or a new one, never half of one.
+      await rename(await compressFile(cpio, compression), image.initrd);
+      await copyFile(sourceKernel, `${image.kernel}.tmp`);
+      await rename(`${image.kernel}.tmp`, image.kernel);
+
+      const kernelBytes = (await stat(image.kernel)).size;
+      const initrdBytes = (await stat(image.initrd)).size;
+      const info: BuildInfo = {
+        version: VERSION, kernelVersion, compression, kernelBytes, initrdBytes, cpioBytes,
+        totalBytes: kernelBytes + initrdBytes,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+        modules: modules.length,
+        files: entries.length,
+      };
+      // Written last: its mtime marks a complete build.
+      await writeFile(image.info, JSON.stringify(info, null, 2) + '\n');
+      return { ...image, built: true };
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+      await rm(cpio, { force: true });
+    }
+  });
 }
 
 /** Reads build.json, or undefined when there is none (or it is unreadable). */
