@@ -9,7 +9,7 @@
  * warm-up, then times a fixed number of exchanges from fresh MACs.
  * Repetitions interleave the servers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.ts';
@@ -18,7 +18,7 @@ import { DHCP_PEERS, type DhcpPeer, type Pool } from './lib/dhcp-peers.ts';
 import type { DhcpLoadResult } from './lib/dhcp-load.ts';
 import { dhcpCpuRatio, dhcpRatio, renderDhcpTable, renderTenthsTable, type DhcpResults, type DhcpRun } from './lib/dhcp-report.ts';
 import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
-import { writeResults } from './lib/results.ts';
+import { renderedNote, rewriteMarkdown, writeResults } from './lib/results.ts';
 import { createRig, type Rig } from './lib/rig.ts';
 import { sampleLoad } from './lib/load-sampler.ts';
 import type { ServerProcess } from './lib/server-process.ts';
@@ -32,6 +32,16 @@ interface Plan {
   timeoutMs: number;
   attempts: number;
   reps: number;
+}
+
+/** What a run writes to bench/results/dhcp.json, and all a report is rendered from. */
+interface Raw {
+  command: string;
+  environment: Environment;
+  plan: Plan;
+  minutes: string;
+  results: DhcpResults;
+  pool: Pool;
 }
 
 const FULL: Plan = { exchanges: 10_000, warmup: 500, window: 32, timeoutMs: 1000, attempts: 4, reps: 3 };
@@ -61,8 +71,9 @@ async function main(): Promise<void> {
   }
   env.loadDuringRun = load.stop();
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-  const markdown = renderReport(args.command, env, results, minutes);
-  const written = writeResults('dhcp', args.quick, markdown, { command: args.command, environment: env, plan, pool: POOL, results });
+  const raw: Raw = { command: args.command, environment: env, plan, minutes, pool: POOL, results };
+  const markdown = renderReport(raw);
+  const written = writeResults('dhcp', args.quick, markdown, raw);
   process.stdout.write(markdown);
   process.stderr.write(`\nwrote ${written.markdown} and ${written.json} (${minutes} min)\n`);
   await rig.destroy();
@@ -111,12 +122,14 @@ async function measure(rig: Rig, peer: DhcpPeer, rep: number, dir: string, trowe
   return run;
 }
 
-function renderReport(command: string, env: Environment, results: DhcpResults, minutes: string): string {
+function renderReport(raw: Raw, note?: string): string {
+  const { command, environment: env, results, minutes, plan } = raw;
   const poolSize = ipNumber(POOL.last) - ipNumber(POOL.first) + 1;
   return [
     '# DHCP benchmark: trowel vs dnsmasq, full DORA exchanges per second',
     '',
     renderEnvironment(command, env),
+    ...(note ? [note, ''] : []),
     `Took ${minutes} minutes. ${plan.reps} run(s) per server; the table shows the median and every run.`,
     'The ratio is trowel\'s exchanges/s over the server\'s: above 1.00× trowel is faster.',
     '',
@@ -164,7 +177,12 @@ function ipNumber(ip: string): number {
 }
 
 try {
-  await main();
+  if (args.render) {
+    const raw = JSON.parse(readFileSync(args.render, 'utf8')) as Raw;
+    process.stderr.write(`wrote ${rewriteMarkdown(args.render, renderReport(raw, renderedNote(args.command)))}\n`);
+  } else {
+    await main();
+  }
 } catch (e) {
   process.stderr.write(`bench/dhcp.ts: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;

@@ -9,13 +9,13 @@
  * every setting is measured on each server back to back, the first server
  * rotating per repetition, so a slow patch of a shared machine hits them alike.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.ts';
 import { atftpGet, parseOack } from './lib/atftp.ts';
 import { cleanupAll, onCleanup } from './lib/cleanup.ts';
-import { describeEnvironment, renderEnvironment } from './lib/environment.ts';
+import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { disableLoss, enableLoss, takeLossCounts } from './lib/loss.ts';
 import { createStar, type Rig } from './lib/rig.ts';
@@ -25,13 +25,22 @@ import { MiB, formatMiBps, formatSeconds } from './lib/stats.ts';
 import { TFTP_PEERS, type TftpPeer } from './lib/tftp-peers.ts';
 import { trowelAt, trowelWorktree } from './lib/trowel.ts';
 import { equalLossRatioAt, renderAllRuns, renderCpuTable, renderGoal, renderTftpTable, type TftpResults, type TftpRun, type TftpSetting } from './lib/tftp-report.ts';
-import { writeResults } from './lib/results.ts';
+import { renderedNote, rewriteMarkdown, writeResults } from './lib/results.ts';
 
 interface Plan {
   bigBytes: number;
   lossyBytes: number;
   reps: number;
   lossPercent: number;
+}
+
+/** What a run writes to bench/results/tftp.json, and all a report is rendered from. */
+interface Raw {
+  command: string;
+  environment: Environment;
+  plan: Plan;
+  minutes: string;
+  results: TftpResults;
 }
 
 const FULL: Plan = { bigBytes: 64 * MiB, lossyBytes: 1 * MiB, reps: 3, lossPercent: 1 };
@@ -136,8 +145,9 @@ async function main(): Promise<void> {
 
   env.loadDuringRun = load.stop();
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-  const markdown = renderReport(args.command, env, results, minutes);
-  const written = writeResults('tftp', args.quick, markdown, { command: args.command, environment: env, plan, results });
+  const raw: Raw = { command: args.command, environment: env, plan, minutes, results };
+  const markdown = renderReport(raw);
+  const written = writeResults('tftp', args.quick, markdown, raw);
   process.stdout.write(markdown);
   process.stderr.write(`\nwrote ${written.markdown} and ${written.json} (${minutes} min)\n`);
   await star.destroy();
@@ -190,11 +200,13 @@ async function measure(rig: Rig, server: ServerProcess, peer: TftpPeer, setting:
   }
 }
 
-function renderReport(command: string, env: Awaited<ReturnType<typeof describeEnvironment>>, results: TftpResults, minutes: string): string {
+function renderReport(raw: Raw, note?: string): string {
+  const { command, environment: env, results, minutes, plan } = raw;
   const lines = [
     '# TFTP benchmark: trowel vs dnsmasq vs tftpd-hpa',
     '',
     renderEnvironment(command, env),
+    ...(note ? [note, ''] : []),
     `Took ${minutes} minutes. ${plan.reps} repetition(s) per server and setting; the tables show the median.`,
     'Ratios are speed ratios (the peer\'s seconds over trowel\'s): above 1.00× trowel is faster.',
     '',
@@ -250,7 +262,12 @@ function renderReport(command: string, env: Awaited<ReturnType<typeof describeEn
 }
 
 try {
-  await main();
+  if (args.render) {
+    const raw = JSON.parse(readFileSync(args.render, 'utf8')) as Raw;
+    process.stderr.write(`wrote ${rewriteMarkdown(args.render, renderReport(raw, renderedNote(args.command)))}\n`);
+  } else {
+    await main();
+  }
 } catch (e) {
   process.stderr.write(`bench/tftp.ts: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;

@@ -3,7 +3,8 @@
  * run of the whole rig, `--reps N` to override the repetition count,
  * `--servers a,b` to run only some servers while debugging the rig,
  * `--trowel REV` to measure another commit, `--trowel-worktree` to measure
- * uncommitted changes.
+ * uncommitted changes, `--render FILE.json` to rebuild a report from its raw
+ * results without measuring again.
  */
 import { parseArgs } from 'node:util';
 
@@ -14,6 +15,8 @@ export interface BenchArgs {
   servers: string[] | undefined;
   /** The commit whose trowel is measured (default HEAD), or 'worktree' for uncommitted changes. */
   trowel: string;
+  /** Re-render the Markdown report from this raw results file instead of measuring. */
+  render: string | undefined;
   /** The command as typed, for the results header. */
   command: string;
 }
@@ -27,6 +30,7 @@ export function parseBenchArgs(script: string, argv: readonly string[]): BenchAr
       servers: { type: 'string' },
       trowel: { type: 'string', default: 'HEAD' },
       'trowel-worktree': { type: 'boolean', default: false },
+      render: { type: 'string' },
     },
     strict: true,
   });
@@ -40,6 +44,7 @@ export function parseBenchArgs(script: string, argv: readonly string[]): BenchAr
     reps,
     servers: values.servers?.split(',').map((s) => s.trim()),
     trowel: values['trowel-worktree'] ? 'worktree' : values.trowel,
+    render: values.render,
     command: ['npx', 'node', script, ...argv].join(' '),
   };
 }

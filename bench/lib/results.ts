@@ -15,3 +15,15 @@ export function writeResults(name: string, quick: boolean, markdown: string, raw
   writeFileSync(`${base}.json`, JSON.stringify(raw, null, 2) + '\n');
   return { markdown: `${base}.md`, json: `${base}.json` };
 }
+
+/** Writes the Markdown beside a raw results file (`x.json` → `x.md`), for `--render`. */
+export function rewriteMarkdown(jsonPath: string, markdown: string): string {
+  const md = jsonPath.replace(/\.json$/, '') + '.md';
+  writeFileSync(md, markdown);
+  return md;
+}
+
+/** The line a re-rendered report carries under its command. */
+export function renderedNote(command: string): string {
+  return `Report rebuilt from the raw results (no new measurement) by \`${command}\`.`;
+}

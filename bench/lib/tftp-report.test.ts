@@ -56,4 +56,11 @@ describe('tftp report', () => {
     r.runs[lossy.id]!.dnsmasq = [{ rep: 1, seconds: 2 }];
     expect(renderGoal(r, 'dnsmasq')).toBe('- ≥ 1.0× dnsmasq: met at 1 of 2 settings; slower at blksize 512 window 16 loss 1%: 0.59×');
   });
+
+  it('renderGoal lists a ratio within 1% apart from the losses', () => {
+    const r = results();
+    // trowel median 3.375 s; dnsmasq 3.36 s → 0.9956×.
+    r.runs[lossy.id]!.dnsmasq = [{ rep: 1, seconds: 3.36 }];
+    expect(renderGoal(r, 'dnsmasq')).toBe('- ≥ 1.0× dnsmasq: met at 1 of 2 settings; within 1% at blksize 512 window 16 loss 1%: 0.996×');
+  });
 });
