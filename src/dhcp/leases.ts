@@ -11,7 +11,7 @@
  * (RFC 2131 4.3.1 prefers a client's previous address).
  */
 import type { StatementSync } from 'node:sqlite';
-import type { Database } from '../store/index.ts';
+import { StatementCache, type Database } from '../store/index.ts';
 
 export const LeaseState = { offered: 'offered', bound: 'bound', declined: 'declined' } as const;
 export type LeaseState = (typeof LeaseState)[keyof typeof LeaseState];
@@ -38,13 +38,12 @@ function fromRow(r: Row): Lease {
 }
 
 export class LeaseStore {
-  private readonly db: Database;
   readonly now: () => number;
-  private readonly statements = new Map<string, StatementSync>();
+  private readonly statements: StatementCache;
 
   constructor(db: Database, now: () => number = Date.now) {
-    this.db = db;
     this.now = now;
+    this.statements = new StatementCache(db);
   }
 
   get(ip: string): Lease | undefined {
@@ -112,14 +111,8 @@ export class LeaseStore {
     return (this.sql('SELECT * FROM leases ORDER BY ip').all() as Row[]).map(fromRow);
   }
 
-  /** Prepared once per SQL text: the DHCP path runs these for every packet. */
   private sql(text: string): StatementSync {
-    let st = this.statements.get(text);
-    if (!st) {
-      st = this.db.prepare(text);
-      this.statements.set(text, st);
-    }
-    return st;
+    return this.statements.get(text);
   }
 
   private write(ip: string, h: LeaseHolder, state: LeaseState, expiresAt: number): void {

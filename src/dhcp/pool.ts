@@ -25,11 +25,19 @@ export class AddressPool {
   private readonly byIp = new Map<string, Reservation>();
   private readonly excluded = new Set<string>();
   private readonly leases: LeaseStore;
+  /**
+   * Where the search for a never-used address resumes: every dynamic address
+   * below it had a lease row when the search passed it. Without it each
+   * DISCOVER read every lease (the benchmark showed that taking over half
+   * the server's CPU at 10 000 leases).
+   */
+  private cursor: number;
 
   constructor(config: PoolConfig, leases: LeaseStore) {
     this.leases = leases;
     this.first = config.range ? ipv4ToNumber(config.range.first) : 1;
     this.last = config.range ? ipv4ToNumber(config.range.last) : 0;
+    this.cursor = this.first;
     for (const r of config.reservations) {
       this.byMac.set(r.mac, r);
       this.byIp.set(r.address, r);
@@ -58,6 +66,13 @@ export class AddressPool {
     const previous = this.leases.forMac(mac)?.ip;
     if (previous && this.acceptable(previous, mac)) return previous;
     if (requested && this.acceptable(requested, mac)) return requested;
+    for (; this.cursor <= this.last; this.cursor++) {
+      const ip = numberToIpv4(this.cursor);
+      if (this.dynamic(ip) && !this.leases.get(ip)) return ip;
+    }
+    // Every address has been used once (or a withdrawn offer freed one below
+    // the cursor): the full scan finds a row-less address, else the one that
+    // expired longest ago.
     const live = this.leases.liveAddresses();
     const known = new Set(this.leases.expiredAddresses());
     for (let n = this.first; n <= this.last; n++) {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from './database.ts';
 import type { MachinePlan } from './plan.ts';
+import { StatementCache } from './statements.ts';
 
 export const BootAction = { discover: 'discover', provision: 'provision', local: 'local' } as const;
 export type BootAction = (typeof BootAction)[keyof typeof BootAction];
@@ -39,19 +40,19 @@ function fromRow(r: Row): Machine {
 }
 
 export class MachineStore {
-  private readonly db: Database;
   private readonly now: () => number;
+  private readonly statements: StatementCache;
 
   constructor(db: Database, now: () => number = Date.now) {
-    this.db = db;
     this.now = now;
+    this.statements = new StatementCache(db);
   }
 
   /** Creates the machine on first contact, else refreshes what it told us (keeps known values it didn't resend). */
   recordContact(c: Contact): Machine {
     const t = this.now();
-    this.db
-      .prepare(
+    this.statements
+      .get(
         `INSERT INTO machines (mac, arch, uuid, ip, hostname, token, first_seen, last_seen)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (mac) DO UPDATE SET
@@ -64,30 +65,30 @@ export class MachineStore {
   }
 
   get(mac: string): Machine | undefined {
-    const row = this.db.prepare('SELECT * FROM machines WHERE mac = ?').get(mac) as Row | undefined;
+    const row = this.statements.get('SELECT * FROM machines WHERE mac = ?').get(mac) as Row | undefined;
     return row && fromRow(row);
   }
 
   list(): Machine[] {
-    return (this.db.prepare('SELECT * FROM machines ORDER BY last_seen DESC').all() as Row[]).map(fromRow);
+    return (this.statements.get('SELECT * FROM machines ORDER BY last_seen DESC').all() as Row[]).map(fromRow);
   }
 
   /** Returns false when no such machine exists. */
   setAction(mac: string, action: BootAction): boolean {
-    return this.db.prepare('UPDATE machines SET action = ? WHERE mac = ?').run(action, mac).changes > 0;
+    return this.statements.get('UPDATE machines SET action = ? WHERE mac = ?').run(action, mac).changes > 0;
   }
 
   /** Stores (or clears, with null) the machine's provisioning plan. */
   setPlan(mac: string, plan: MachinePlan | null): boolean {
-    return this.db.prepare('UPDATE machines SET plan = ? WHERE mac = ?').run(plan ? JSON.stringify(plan) : null, mac).changes > 0;
+    return this.statements.get('UPDATE machines SET plan = ? WHERE mac = ?').run(plan ? JSON.stringify(plan) : null, mac).changes > 0;
   }
 
   setState(mac: string, state: string): boolean {
-    return this.db.prepare('UPDATE machines SET state = ? WHERE mac = ?').run(state, mac).changes > 0;
+    return this.statements.get('UPDATE machines SET state = ? WHERE mac = ?').run(state, mac).changes > 0;
   }
 
   findByToken(token: string): Machine | undefined {
-    const row = this.db.prepare('SELECT * FROM machines WHERE token = ?').get(token) as Row | undefined;
+    const row = this.statements.get('SELECT * FROM machines WHERE token = ?').get(token) as Row | undefined;
     return row && fromRow(row);
   }
 }
