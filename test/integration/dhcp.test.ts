@@ -84,6 +84,8 @@ stateDir: state
     const again = await dhclient(client, 'eth0', dir, 'dhclient-c');
     expect(again).toMatchObject({ event: 'REBOOT', new_ip_address: '10.98.0.102' });
     const replies = dhcp!.records.filter((r) => r.event === 'dhcp.reply' && r.mac === '52:54:00:aa:00:03');
-    expect(replies.map((r) => [r.type, r.ip])).toEqual([['ack', '10.98.0.102']]);
+    // dhclient may resend its REQUEST on a loaded machine: every answer must be that ACK.
+    expect(replies.length).toBeGreaterThan(0);
+    expect(new Set(replies.map((r) => `${r.type} ${r.ip}`))).toEqual(new Set(['ack 10.98.0.102']));
   });
 });
