@@ -56,10 +56,16 @@ describe('unattended provisioning (QEMU, TCG)', () => {
   const steps = async (mac: string) => (await events(mac)).filter((e) => e.kind === 'step' && e.state !== 'progress').map((e) => `${e.step}:${e.state}`);
 
   /** Provisions a blank machine and boots the deployed OS; checks the server's record of it. */
-  async function provisionBlank(mac: string, firmware: 'bios' | 'uefi', bus: 'virtio' | 'sata' | 'nvme', hostname: string): Promise<Vm> {
+  async function provisionBlank(mac: string, firmware: 'bios' | 'uefi', bus: 'virtio' | 'sata' | 'nvme', hostname: string): Promise<void> {
     await plan(mac, { hostname });
     const vm = await boot({ firmware, mac, disk: { bus, sizeMiB: 4096, file: diskFile(hostname) } });
-    const line = await vm.waitForSerial(deployedMarker(hostname), PROVISION_TIMEOUT_MS);
+    let line: string;
+    try {
+      line = await vm.waitForSerial(deployedMarker(hostname), PROVISION_TIMEOUT_MS);
+    } finally {
+      // Later tests boot this disk again; QEMU holds a lock on it while running.
+      await vm.stop();
+    }
     expect(line).toMatch(/version=\d{8}T\d{6}Z/);
     expect(await machine(mac)).toMatchObject({ state: 'deployed', action: 'local' });
     expect(await steps(mac)).toEqual([
@@ -71,17 +77,14 @@ describe('unattended provisioning (QEMU, TCG)', () => {
     // local-boot script (BIOS ROM), the firmware's own PXE client no boot file (UEFI).
     const bootedLocal = (r: Record<string, unknown>) => r.mac === mac && ((r.event === 'boot_script_served' && r.action === 'local') || r.event === 'dhcp.boot_local');
     expect(lab!.serve.records.some(bootedLocal)).toBe(true);
-    return vm;
   }
 
   it('BIOS VM, blank virtio disk: PXE, provision, reboot, boots Debian from its disk', async () => {
-    const vm = await provisionBlank('52:54:00:e4:00:01', 'bios', 'virtio', 'bios-node');
-    await vm.stop();
+    await provisionBlank('52:54:00:e4:00:01', 'bios', 'virtio', 'bios-node');
   });
 
   it('UEFI VM, blank NVMe disk: PXE, provision, reboot, boots Debian from its disk', async () => {
-    const vm = await provisionBlank('52:54:00:e4:00:02', 'uefi', 'nvme', 'uefi-node');
-    await vm.stop();
+    await provisionBlank('52:54:00:e4:00:02', 'uefi', 'nvme', 'uefi-node');
   });
 
   it('leaves a disk that holds data untouched when the plan does not allow wiping', async () => {
@@ -128,8 +131,11 @@ describe('unattended provisioning (QEMU, TCG)', () => {
     }
     await first.stop();
     const second = await boot({ firmware: 'bios', mac, disk });
-    await second.waitForSerial(deployedMarker('restarted'), PROVISION_TIMEOUT_MS);
+    try {
+      await second.waitForSerial(deployedMarker('restarted'), PROVISION_TIMEOUT_MS);
+    } finally {
+      await second.stop();
+    }
     expect(await machine(mac)).toMatchObject({ state: 'deployed', action: 'local' });
-    await second.stop();
   });
 });

@@ -53,13 +53,13 @@ describe('PUT a plan for a machine never seen', () => {
 
 describe('POST /api/v1/machines/<mac>/events', () => {
   it('records steps in order, tracks the state, and marks the machine deployed and local at the end', async () => {
-    for (const [step, state] of [['partition', 'started'], ['receive', 'progress'], ['complete', 'done']] as const) {
+    for (const [step, state] of [['partition', 'started'], ['receive', 'progress'], ['complete', 'done'], ['reboot', 'started']] as const) {
       const res = await send('POST', `/api/v1/machines/${MAC}/events`, { step, state, bytes: 10 }, token);
       expect(res.status).toBe(201);
     }
     expect(f.machines.get(MAC)).toMatchObject({ state: 'deployed', action: 'local' });
     const list = (await (await f.get(`/api/v1/machines/${MAC}/events`)).json()) as { events: { step: string; state: string; kind: string }[] };
-    expect(list.events.map((e) => `${e.step}:${e.state}`)).toEqual(['partition:started', 'receive:progress', 'complete:done']);
+    expect(list.events.map((e) => `${e.step}:${e.state}`)).toEqual(['partition:started', 'receive:progress', 'complete:done', 'reboot:started']);
   });
 
   it('records a failure as failed:<step> without changing the action', async () => {

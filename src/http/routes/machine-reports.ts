@@ -140,8 +140,10 @@ export function parseStepEvent(body: unknown): StepEvent {
 }
 
 /** The machine's state after an event (pure). */
-export function nextState(_machine: Pick<Machine, 'state'>, event: StepEvent): string {
+export function nextState(machine: Pick<Machine, 'state'>, event: StepEvent): string {
   if (event.state === 'failed') return `failed:${event.step}`;
+  // The reboot that follows completion is not a new provisioning step.
+  if (event.step === 'reboot' && machine.state === 'deployed') return 'deployed';
   if (event.step === 'complete' && event.state === 'done') return 'deployed';
   return `provisioning:${event.step}`;
 }
