@@ -31,12 +31,12 @@ import { writeCpioFile } from './cpio.ts';
 import { sharedLibraries } from './libraries.ts';
 import { modulesDir, resolveModules } from './modules.ts';
 import { stageImage, treeEntries } from './stage.ts';
+import { newestKernel } from '../host-kernel.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 export const OVERLAY = join(ROOT, 'buildroot-overlay');
 const TROWEL_BINARY = join(ROOT, 'dist/trowel');
-const BOOT_DIR = '/boot';
 /** The size the issue asks kernel + initramfs to stay under. */
 export const SIZE_GOAL_BYTES = 40 * 2 ** 20;
 
@@ -79,7 +79,7 @@ export async function buildPxeImage(options: BuildOptions = {}): Promise<PxeImag
   const image: PxeImage = { kernel: join(out, 'vmlinuz'), initrd: join(out, 'initramfs'), info: join(out, 'build.json'), built: false };
 
   const trowel = options.trowel ?? await ensureTrowelBinary();
-  const sourceKernel = await newestKernel();
+  const sourceKernel = await newestKernel('the PXE image');
   const kernelVersion = sourceKernel.slice(sourceKernel.lastIndexOf('vmlinuz-') + 'vmlinuz-'.length);
   if (!existsSync(modulesDir(kernelVersion))) {
     throw new TrowelError('EPXEBUILD', `Cannot build the PXE image: ${sourceKernel} has no modules in ${modulesDir(kernelVersion)}`);
@@ -171,19 +171,6 @@ async function presentPrograms(): Promise<string[]> {
     });
   }
   return [...PROGRAMS];
-}
-
-/** The newest /boot/vmlinuz-* by version order (e.g. 6.1.0-56 after 6.1.0-9). */
-async function newestKernel(): Promise<string> {
-  const names = (await readdir(BOOT_DIR)).filter((n) => n.startsWith('vmlinuz-'));
-  names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const newest = names.at(-1);
-  if (!newest) {
-    throw new TrowelError('ENOKERNEL', `Cannot build the PXE image: no ${BOOT_DIR}/vmlinuz-* found`, {
-      hint: 'install linux-image-amd64 (scripts/install-deps.sh)',
-    });
-  }
-  return join(BOOT_DIR, newest);
 }
 
 async function listFiles(dir: string): Promise<string[]> {

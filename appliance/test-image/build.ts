@@ -8,18 +8,17 @@
  *
  * Idempotent: when both outputs are newer than every input, nothing is done.
  */
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { TrowelError } from '../../src/errors.ts';
 import { run } from '../../src/sys/run.ts';
+import { newestKernel } from '../host-kernel.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const INIT_SCRIPT = join(HERE, 'init');
 const BUSYBOX = '/bin/busybox';
-const BOOT_DIR = '/boot';
 
 /** The marker the image's /init prints; tests match it on the serial console. */
 export const TEST_IMAGE_MARKER = 'TROWEL-TEST-IMAGE-BOOTED';
@@ -38,7 +37,7 @@ export async function buildTestImage(outDir = 'dist/test-image'): Promise<TestIm
   const out = resolve(outDir);
   const kernel = join(out, 'vmlinuz');
   const initrd = join(out, 'initramfs');
-  const sourceKernel = await newestKernel();
+  const sourceKernel = await newestKernel('the test image');
   const inputs = [sourceKernel, BUSYBOX, INIT_SCRIPT, fileURLToPath(import.meta.url)];
   if (await isUpToDate([kernel, initrd], inputs)) return { kernel, initrd, built: false };
 
@@ -46,19 +45,6 @@ export async function buildTestImage(outDir = 'dist/test-image'): Promise<TestIm
   await copyFile(sourceKernel, kernel);
   await writeFile(initrd, gzipSync(await buildCpio(), { level: 9 }));
   return { kernel, initrd, built: true };
-}
-
-/** The newest /boot/vmlinuz-* by version order (e.g. 6.1.0-56 after 6.1.0-9). */
-async function newestKernel(): Promise<string> {
-  const names = (await readdir(BOOT_DIR)).filter((n) => n.startsWith('vmlinuz-'));
-  names.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const newest = names.at(-1);
-  if (!newest) {
-    throw new TrowelError('ENOKERNEL', `Cannot build the test image: no ${BOOT_DIR}/vmlinuz-* found`, {
-      hint: 'install linux-image-amd64 (scripts/install-deps.sh)',
-    });
-  }
-  return join(BOOT_DIR, newest);
 }
 
 async function isUpToDate(outputs: string[], inputs: string[]): Promise<boolean> {
