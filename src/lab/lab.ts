@@ -24,13 +24,19 @@ import { followServe, startServe, type LogRecord, type ServeProcess } from './se
 export const SERVER_ADDRESS = '10.0.0.1';
 export const SERVER_URL = `http://${SERVER_ADDRESS}:8080`;
 const STATE_FILE = 'lab.json';
+/**
+ * Serial console, and a long NVMe command timeout: a TCG guest on a busy
+ * 2-core host can stall past the kernel's 30 s default, which it would
+ * report as an I/O error in the middle of a receive.
+ */
+export const DEFAULT_BOOT_ARGS = 'console=ttyS0 nvme_core.io_timeout=600';
 
 export interface LabOptions {
   /** The lab's folder (created; must not hold another running lab). */
   dir: string;
   /** The kernel and initramfs machines boot (served as /boot/files/vmlinuz and /boot/files/initramfs). */
   bootImage: { kernel: string; initrd: string };
-  /** Kernel arguments appended to trowel's own (default "console=ttyS0"). */
+  /** Kernel arguments appended to trowel's own (default DEFAULT_BOOT_ARGS). */
   bootArgs?: string;
   /** Size of the btrfs template pool on a loop device; 0 or absent: no pool. */
   poolSizeMiB?: number;
@@ -88,7 +94,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       if (!existsSync(keyPaths(stateDir).privateKeyPath)) await initKeys(stateDir);
     }
     const configFile = join(dir, 'trowel.yaml');
-    await writeFile(configFile, labConfig(dir, options.bootArgs ?? 'console=ttyS0'));
+    await writeFile(configFile, labConfig(dir, options.bootArgs ?? DEFAULT_BOOT_ARGS));
     await createBridge(ns, 'br0', `${SERVER_ADDRESS}/24`);
     const serve = await startServe(ns, configFile, { logFile: join(dir, 'serve.log'), onRecord: options.onServeRecord, detached: options.detached });
     state.servePid = serve.pid;
