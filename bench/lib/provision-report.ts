@@ -125,8 +125,8 @@ export function renderReport(command: string, env: Environment, runs: RunSummary
       'command channel. Measuring it needs a change to the image or the lab (an interactive serial socket, or a ' +
       'kernel argument that makes the image run a `dd` before or instead of provisioning), which is outside this ' +
       'benchmark\'s files. The receive throughput above is the client-side end-to-end figure (HTTP fetch, signature ' +
-      'check, zstd decompression and `btrfs receive` to the disk), which is an upper bound on nothing and a lower ' +
-      'bound on the disk write rate.',
+      'check, zstd decompression and `btrfs receive` to the disk): the disk itself accepts at least that rate, ' +
+      'but how close it comes to the disk\'s own is what the missing `dd` figure would tell.',
     '',
   ].join('\n');
 }
