@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../wire/index.ts';
-import { encodeAck, encodeData, encodeError, encodeOack, encodeRequest, ErrorCode, Opcode, parsePacket } from './codec.ts';
+import { encodeAck, encodeData, encodeDataInto, encodeError, encodeOack, encodeRequest, ErrorCode, Opcode, parsePacket } from './codec.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -85,6 +85,10 @@ describe('encode', () => {
     expect(encodeData(7, hex('deadbeef'))).toEqual(DATA_7);
     expect(encodeData(65536 + 7, hex('deadbeef'))).toEqual(DATA_7); // block numbers wrap at 16 bits
     expect(encodeAck(65535)).toEqual(ACK_65535);
+    const target = Buffer.alloc(10, 0xee);
+    expect(encodeDataInto(target, 65536 + 7, hex('deadbeef'))).toEqual(DATA_7);
+    expect(target).toEqual(hex('0003 0007 deadbeef eeee')); // the rest of the buffer is untouched
+    expect(encodeDataInto(target, 8, hex('01020304 0506'))).toBe(target); // a full buffer is the packet itself
     expect(encodeError(ErrorCode.FILE_NOT_FOUND, 'File not found')).toEqual(ERROR_1);
     expect(encodeOack([{ name: 'blksize', value: '1468' }, { name: 'windowsize', value: '16' }])).toEqual(OACK);
   });

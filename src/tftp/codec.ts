@@ -150,13 +150,21 @@ export function encodeRequest(packet: Omit<RequestPacket, 'options'> & { options
   return writeOptions(writer, packet.options ?? []).toBuffer();
 }
 
-/** The header is written in front of a copy of `data` in one allocation (the hot path). */
+/** The header is written in front of a copy of `data` in one allocation. */
 export function encodeData(block: number, data: Uint8Array): Buffer {
-  const packet = Buffer.allocUnsafe(4 + data.length);
-  packet.writeUInt16BE(Opcode.DATA, 0);
-  packet.writeUInt16BE(block & 0xffff, 2);
-  packet.set(data, 4);
-  return packet;
+  return encodeDataInto(Buffer.allocUnsafe(4 + data.length), block, data);
+}
+
+/**
+ * A DATA packet written into `target` (at least 4 + data.length bytes), for
+ * a transfer that reuses its packet buffers; returns the packet's bytes
+ * (`target` itself when the lengths match).
+ */
+export function encodeDataInto(target: Buffer, block: number, data: Uint8Array): Buffer {
+  target.writeUInt16BE(Opcode.DATA, 0);
+  target.writeUInt16BE(block & 0xffff, 2);
+  target.set(data, 4);
+  return target.length === 4 + data.length ? target : target.subarray(0, 4 + data.length);
 }
 
 export function encodeAck(block: number): Buffer {

@@ -114,13 +114,33 @@ describe('TFTP fuzzing', () => {
       // clients open transfers whose ports get packets from their own peer and from a stranger.
       const probes = await Promise.all([0, 1].map(() => UdpProbe.open()));
       let clients: UdpProbe[] = [];
+      // The kernel may give a fresh client the port of an earlier one whose transfer
+      // is still retrying (about 6 s); its RRQ then counts as that transfer's
+      // retransmitted request and gets no fresh OACK. Hold such ports and take others.
+      const recent = new Map<number, number>();
+      const freshClient = async (): Promise<UdpProbe> => {
+        const held: UdpProbe[] = [];
+        try {
+          for (;;) {
+            const c = await UdpProbe.open();
+            const at = recent.get(c.port);
+            if (at === undefined || Date.now() - at > 8000) {
+              recent.set(c.port, Date.now());
+              return c;
+            }
+            held.push(c);
+          }
+        } finally {
+          for (const h of held) await h.close();
+        }
+      };
       try {
         const started = Date.now();
         let tids: number[] = [];
         for (let i = 0; i < 100_000; i++) {
           if (i % 250 === 0) {
             for (const c of clients) await c.close();
-            clients = await Promise.all([0, 1].map(() => UdpProbe.open()));
+            clients = [await freshClient(), await freshClient()];
             tids = [];
             for (const c of clients) {
               await c.send(requestBytes(1, 'pxelinux.0', 'octet', { windowsize: '4' }), server.port);

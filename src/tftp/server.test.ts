@@ -156,6 +156,23 @@ describe('startTftpServer', () => {
     }
   });
 
+  it('replaces a running transfer when the same port asks again with other options (a client restarted on a reused port)', async () => {
+    const client = await UdpProbe.open();
+    try {
+      await client.send(requestBytes(1, 'big.bin', 'octet', { windowsize: '4' }), server.port);
+      const old = await client.next();
+      expect(old?.msg.toString('hex')).toBe('0006' + Buffer.from('windowsize\x004\x00').toString('hex'));
+      // No ACK 0, no ERROR: the old transfer is still waiting when the new request comes.
+      await client.send(requestBytes(1, 'big.bin', 'octet', { blksize: '1468' }), server.port);
+      const fresh = await client.next(500);
+      expect(fresh?.msg.toString('hex')).toBe('0006' + Buffer.from('blksize\x001468\x00').toString('hex'));
+      expect(fresh?.rinfo.port).not.toBe(old?.rinfo.port);
+      await client.send(Buffer.from('0005000000', 'hex'), fresh!.rinfo.port);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('starts over at once when a client aborts after the OACK and asks again from the same port (PXE ROMs)', async () => {
     const client = await UdpProbe.open();
     try {

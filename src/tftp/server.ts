@@ -3,8 +3,10 @@
  * read gets a {@link TransferSession} with its own socket. Write requests are
  * refused (the server is read-only). Bad packets are logged and dropped.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import { realpath } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
 import { TrowelError } from '../errors.ts';
 import { encodeError, encodeOack, ErrorCode, Opcode, parsePacket, type RequestPacket } from './codec.ts';
 import type { TftpServer, TftpServerOptions } from './index.ts';
@@ -17,9 +19,20 @@ import { ReadTransfer } from './transfer.ts';
 /** Timeouts in a row before a transfer is abandoned (~6 s at the default 1 s timeout). */
 const MAX_RETRIES = 5;
 
+/**
+ * dgram passes every send's address through `lookup`, and its default defers
+ * even an IP literal to the next tick: one tick per DATA packet, on the
+ * lock-step path. Peers are always literals (from rinfo), so they resolve at
+ * once and the packet leaves inside socket.send(); a name still goes to DNS.
+ */
+const literalLookup: SocketOptions['lookup'] = (hostname, options, callback) => {
+  if (isIPv4(hostname)) callback(null, hostname, 4);
+  else dnsLookup(hostname, options, callback);
+};
+
 function bindSocket(port: number, address: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket({ type: 'udp4', lookup: literalLookup });
     socket.once('error', reject);
     socket.bind(port, address, () => {
       socket.off('error', reject);
@@ -60,8 +73,9 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
   const bytes = options.metrics.counter('trowel_tftp_bytes_total', 'TFTP DATA payload bytes sent, retransmissions included.');
   const active = options.metrics.gauge('trowel_tftp_active_transfers', 'TFTP transfers in progress.');
   active.add(0);
+  /** `request` is the RRQ's bytes: only an identical one counts as its retransmission. */
+  type Entry = { request: Buffer; session?: TransferSession };
   /** Transfers by client address:port, so a retransmitted RRQ does not start a second one. */
-  type Entry = { filename: string; session?: TransferSession };
   const sessions = new Map<string, Entry>();
   let closing = false;
 
@@ -175,13 +189,15 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
     }
     const key = `${rinfo.address}:${rinfo.port}`;
     const existing = sessions.get(key);
-    // A client resends its RRQ when our first reply is slow or lost; the
-    // transfer already running will retransmit on its own timer. A transfer
-    // that just ended does not count: PXE ROMs ask for tsize, abort with an
-    // ERROR, then ask again from the same port.
-    if (existing && existing.filename === packet.filename && !existing.session?.ended) return;
+    // A client resends its RRQ, byte for byte, when our first reply is slow or
+    // lost; the transfer already running will retransmit on its own timer. Any
+    // other request from that port (another file, other options: a client
+    // restarted on a reused port) replaces the transfer. A transfer that just
+    // ended does not count: PXE ROMs ask for tsize, abort with an ERROR, then
+    // ask again from the same port.
+    if (existing && existing.request.equals(msg) && !existing.session?.ended) return;
     existing?.session?.abort();
-    const entry: Entry = { filename: packet.filename };
+    const entry: Entry = { request: msg };
     sessions.set(key, entry);
     void startTransfer(packet, rinfo, key, entry);
   };

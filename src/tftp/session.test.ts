@@ -37,4 +37,35 @@ describe('TransferSession', () => {
       await client.close();
     }
   });
+
+  it('handles ACKs that arrive while a read is waiting in order, after it, and ignores the duplicate', async () => {
+    const client = await UdpProbe.open();
+    const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i & 0xff));
+    const inner = new BufferSource(data);
+    // Every read waits 20 ms, like a disk read that has not landed.
+    const slow: ByteSource = {
+      size: data.length,
+      read: (length) => {
+        const bytes = Buffer.from(inner.read(length) as Buffer);
+        return new Promise((resolve) => setTimeout(() => resolve(bytes), 20));
+      },
+      close: () => Promise.resolve(),
+    };
+    try {
+      const { session: s, port } = await session({ address: '127.0.0.1', port: client.port }, slow);
+      s.start();
+      const first = await client.next();
+      expect(first?.msg.subarray(0, 4)).toEqual(Buffer.from('00030001', 'hex'));
+      await client.send(Buffer.from('00040001', 'hex'), port);
+      await client.send(Buffer.from('00040001', 'hex'), port); // a duplicate, queued behind the pending read
+      const second = await client.next();
+      expect(second?.msg.subarray(0, 4)).toEqual(Buffer.from('00030002', 'hex'));
+      expect(second?.msg.subarray(4)).toEqual(data.subarray(512));
+      expect(await client.next(100)).toBeUndefined(); // the duplicate ACK sent nothing
+      await client.send(Buffer.from('00040002', 'hex'), port);
+      expect(await s.finished).toBe('ok');
+    } finally {
+      await client.close();
+    }
+  });
 });

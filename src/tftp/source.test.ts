@@ -34,12 +34,17 @@ describe('FileSource', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('reads a file larger than its read-ahead chunk in exact pieces', async () => {
+  async function fileOf(data: Buffer): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'trowel-tftp-src-'));
     dirs.push(dir);
-    const data = Buffer.from(Array.from({ length: 200_003 }, (_, i) => (i * 31) & 0xff));
     await writeFile(join(dir, 'f'), data);
-    const source = new FileSource(await open(join(dir, 'f')), data.length, 1468);
+    return join(dir, 'f');
+  }
+
+  it('reads a file several read-ahead chunks long in exact pieces, blocks straddling chunk ends included', async () => {
+    // 1468 does not divide the 256 KiB chunk, so some blocks span two chunks.
+    const data = Buffer.from(Array.from({ length: 800_003 }, (_, i) => (i * 31 + (i >> 12)) & 0xff));
+    const source = new FileSource(await open(await fileOf(data)), data.length, 1468);
     const parts: Buffer[] = [];
     for (;;) {
       const block = await source.read(1468);
@@ -47,7 +52,25 @@ describe('FileSource', () => {
       if (block.length < 1468) break;
     }
     await source.close();
-    expect(parts.length).toBe(Math.floor(200_003 / 1468) + 1);
+    expect(parts.length).toBe(Math.floor(800_003 / 1468) + 1);
     expect(Buffer.concat(parts).equals(data)).toBe(true);
+  });
+
+  it('answers from memory without a Promise once its read-ahead has landed', async () => {
+    const data = Buffer.alloc(10_000, 0xab);
+    const source = new FileSource(await open(await fileOf(data)), data.length, 512);
+    const first = await source.read(512); // waits for the first read
+    expect(first.length).toBe(512);
+    const next = source.read(512);
+    expect(Buffer.isBuffer(next)).toBe(true);
+    expect(next).toEqual(Buffer.alloc(512, 0xab));
+    await source.close();
+  });
+
+  it('ends an empty file with an empty read', async () => {
+    const source = new FileSource(await open(await fileOf(Buffer.alloc(0))), 0, 512);
+    expect((await source.read(512)).length).toBe(0);
+    expect((await source.read(512)).length).toBe(0);
+    await source.close();
   });
 });

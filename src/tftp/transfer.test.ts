@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BufferSource } from './source.ts';
+import { BufferSource, type ByteSource } from './source.ts';
 import { ReadTransfer, type Step } from './transfer.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -178,7 +178,7 @@ describe('ReadTransfer block number rollover', () => {
       for (const p of step.send) {
         last = p.readUInt16BE(2);
         wire.push(last);
-        parts.push(p.subarray(4));
+        parts.push(Buffer.from(p.subarray(4))); // a copy: the transfer reuses acknowledged packets' buffers
         if (p.length - 4 < blockSize) break;
       }
       step = await t.ack(last);
@@ -214,5 +214,71 @@ describe('ReadTransfer block number rollover', () => {
     expect((await t.ack(65535)).send).toEqual([]);
     expect((await t.ack(1)).send).toEqual([]);
     expect(blocks(await t.ack(2))).toEqual([3]);
+  });
+});
+
+describe('ReadTransfer steps, synchronous or not', () => {
+  it('returns each step at once (no Promise) when the source has the bytes in memory', () => {
+    const t = transfer(content(20), 8);
+    const first = t.start();
+    expect(first).not.toBeInstanceOf(Promise);
+    expect((first as Step).send).toEqual([hex('0003 0001 00070e151c232a31')]);
+    const second = t.ack(1);
+    expect(second).not.toBeInstanceOf(Promise);
+    expect(blocks(second as Step)).toEqual([2]);
+  });
+
+  it('returns a Promise of the step when the source has to wait, with the blocks in order', async () => {
+    const data = content(20);
+    const inner = new BufferSource(data);
+    // Every other read waits, like a read-ahead that has not landed.
+    let n = 0;
+    const slow: ByteSource = {
+      size: data.length,
+      read: (length) => {
+        const bytes = Buffer.from(inner.read(length) as Buffer);
+        return n++ % 2 ? new Promise((resolve) => setTimeout(() => resolve(bytes), 5)) : bytes;
+      },
+      close: () => Promise.resolve(),
+    };
+    const t = new ReadTransfer({ source: slow, blockSize: 8, windowSize: 4, maxRetries: 3 });
+    const step = t.start();
+    expect(step).toBeInstanceOf(Promise);
+    const got = await step;
+    expect(got.send).toEqual([hex('0003 0001 00070e151c232a31'), hex('0003 0002 383f464d545b6269'), hex('0003 0003 70777e85')]);
+    expect(got.bytes).toBe(20);
+    expect((await t.ack(3)).done).toBe('ok');
+  });
+});
+
+describe('ReadTransfer packet buffers', () => {
+  /** Acknowledges each window's last block; checks no packet changes before 2 x windowSize newer ones were acknowledged. */
+  function run(windowSize: number): Set<ArrayBufferLike> {
+    const t = transfer(content(8 * 200), 8, windowSize); // 200 full blocks and an empty one
+    const sent: { block: number; packet: Buffer; bytes: Buffer }[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let step = t.start() as Step;
+    let acked = 0;
+    while (!step.done) {
+      for (const p of step.send) {
+        sent.push({ block: p.readUInt16BE(2), packet: p, bytes: Buffer.from(p) });
+        buffers.add(p.buffer);
+      }
+      acked = step.send.at(-1)!.readUInt16BE(2);
+      for (const s of sent) {
+        if (s.block > acked - 2 * windowSize) expect(s.packet.equals(s.bytes)).toBe(true);
+      }
+      step = t.ack(acked) as Step;
+    }
+    expect(acked).toBe(201);
+    return buffers;
+  }
+
+  it('reuses a handful of buffers in lock-step, never before two newer blocks were acknowledged', () => {
+    expect(run(1).size).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps at most 3 x windowSize buffers with a window', () => {
+    expect(run(4).size).toBeLessThanOrEqual(12);
   });
 });

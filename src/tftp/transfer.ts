@@ -3,14 +3,23 @@
  * server feeds it ACKs, client ERRORs and timer expiries, and sends the
  * packets each step returns. Blocks are read from the source as the window
  * advances, and only the unacknowledged window is held in memory.
+ *
+ * A step is returned synchronously whenever the source has the bytes in
+ * memory (nearly always: sources read ahead), and as a Promise only when a
+ * block must wait for the disk. The caller must not feed the next event
+ * before such a Promise settles.
  */
-import { encodeData } from './codec.ts';
+import { encodeDataInto } from './codec.ts';
 import type { ByteSource } from './source.ts';
 
 export type TransferResult = 'ok' | 'error' | 'timeout';
 
 export interface Step {
-  /** Packets to send to the client, in order. */
+  /**
+   * Packets to send to the client, in order. Their buffers belong to the
+   * transfer and are rewritten some blocks after they are acknowledged: send
+   * or copy them before feeding the next event.
+   */
   send: Buffer[];
   /** DATA payload bytes in `send` (retransmissions included). */
   bytes: number;
@@ -32,6 +41,40 @@ export interface ReadTransferOptions {
 
 const NOTHING: Step = { send: [], bytes: 0, restartTimer: false };
 
+/**
+ * DATA packet buffers, reused instead of allocated per block: at 1468-byte
+ * blocks Node's shared Buffer pool would make a new 8 KiB ArrayBuffer every
+ * five packets, and collecting them is a measurable share of a lock-step
+ * block's cost. At most 3 x windowSize buffers per transfer.
+ *
+ * A released buffer is handed out again only after 2 x windowSize newer
+ * ones were released. dgram keeps the buffer of a send the kernel cannot
+ * take at once (EAGAIN) and sends it later, in order with the socket's other
+ * sends. Of those newer releases at most windowSize - 1 came with the same
+ * ACK and at most windowSize - 1 were sent before this buffer was released;
+ * so the client has acknowledged a block first sent after this buffer's last
+ * send, and no queued send can still be reading it.
+ */
+class PacketPool {
+  private readonly free: Buffer[] = [];
+  private readonly packetSize: number;
+  private readonly reserve: number;
+
+  constructor(packetSize: number, windowSize: number) {
+    this.packetSize = packetSize;
+    this.reserve = 2 * windowSize;
+  }
+
+  take(): Buffer {
+    return this.free.length > this.reserve ? this.free.shift()! : Buffer.allocUnsafeSlow(this.packetSize);
+  }
+
+  /** Only full packets come back: a short one is the transfer's last. */
+  release(packet: Buffer): void {
+    if (packet.length === this.packetSize) this.free.push(packet);
+  }
+}
+
 export class ReadTransfer {
   /** Payload bytes the client has acknowledged. */
   delivered = 0;
@@ -48,32 +91,34 @@ export class ReadTransfer {
   /** Absolute number of the last block, once a short (possibly empty) read found the end. */
   private finalBlock: number | undefined;
   private retries = 0;
+  private readonly packets: PacketPool;
 
   constructor(options: ReadTransferOptions) {
     this.options = options;
+    this.packets = new PacketPool(4 + options.blockSize, options.windowSize);
   }
 
   get finished(): boolean {
     return this.state === 'done';
   }
 
-  async start(): Promise<Step> {
+  start(): Step | Promise<Step> {
     if (this.state !== 'new') return NOTHING;
     if (this.options.oack) {
       this.state = 'oack';
       return { send: [this.options.oack], bytes: 0, restartTimer: true };
     }
     this.state = 'data';
-    return this.sendWindow(await this.fill());
+    return this.fill([]);
   }
 
-  async ack(block: number): Promise<Step> {
+  ack(block: number): Step | Promise<Step> {
     if (this.state === 'oack') {
       // RFC 2347: ACK 0 accepts the OACK; anything else is stale or bogus.
       if (block !== 0) return NOTHING;
       this.state = 'data';
       this.retries = 0;
-      return this.sendWindow(await this.fill());
+      return this.fill([]);
     }
     if (this.state !== 'data') return NOTHING;
     const advance = (block - this.acked) & 0xffff;
@@ -81,7 +126,13 @@ export class ReadTransfer {
     // duplicates is what made lock-step TFTP's Sorcerer's Apprentice syndrome
     // (RFC 1123 4.2.3.1). Only the retransmission timer resends.
     if (advance === 0 || advance > this.window.length) return NOTHING;
-    for (const packet of this.window.splice(0, advance)) this.delivered += packet.length - 4;
+    for (let i = 0; i < advance; i++) {
+      const packet = this.window[i]!;
+      this.delivered += packet.length - 4;
+      this.packets.release(packet);
+    }
+    if (advance === 1) this.window.shift();
+    else this.window.splice(0, advance);
     this.acked += advance;
     this.retries = 0;
     if (this.finalBlock !== undefined && this.acked >= this.finalBlock) {
@@ -93,8 +144,7 @@ export class ReadTransfer {
     // still-unacknowledged blocks go out again, followed by fresh ones. (A
     // client that negotiates a window yet ACKs every block gets a window per
     // ACK: wasteful but bounded, since its duplicate ACKs are ignored.)
-    const resend = this.window.slice();
-    return this.sendWindow([...resend, ...(await this.fill())]);
+    return this.fill(this.window.slice());
   }
 
   /** The retransmission timer expired: resend what awaits an ACK, or give up. */
@@ -116,21 +166,34 @@ export class ReadTransfer {
     return { ...NOTHING, done: 'error' };
   }
 
-  /** Reads fresh blocks until the window is full or the last block is in it. */
-  private async fill(): Promise<Buffer[]> {
+  /**
+   * Reads fresh blocks onto `send` until the window is full or the last block
+   * is in it, and returns the step that sends them all; a Promise of it only
+   * if the source had to wait.
+   */
+  private fill(send: Buffer[]): Step | Promise<Step> {
     const { source, blockSize, windowSize } = this.options;
-    const fresh: Buffer[] = [];
     while (this.window.length < windowSize && this.finalBlock === undefined) {
-      const block = this.acked + this.window.length + 1;
-      const data = await source.read(blockSize);
-      // A short block ends the transfer; a file that is a multiple of the
-      // block size ends with an empty one (RFC 1350 section 6).
-      if (data.length < blockSize) this.finalBlock = block;
-      const packet = encodeData(block, data);
-      this.window.push(packet);
-      fresh.push(packet);
+      const data = source.read(blockSize);
+      if (data instanceof Promise) {
+        return data.then((d) => {
+          this.push(d, send);
+          return this.fill(send);
+        });
+      }
+      this.push(data, send);
     }
-    return fresh;
+    return this.sendWindow(send);
+  }
+
+  private push(data: Buffer, send: Buffer[]): void {
+    const block = this.acked + this.window.length + 1;
+    // A short block ends the transfer; a file that is a multiple of the
+    // block size ends with an empty one (RFC 1350 section 6).
+    if (data.length < this.options.blockSize) this.finalBlock = block;
+    const packet = encodeDataInto(this.packets.take(), block, data);
+    this.window.push(packet);
+    send.push(packet);
   }
 
   private sendWindow(packets: Buffer[]): Step {
