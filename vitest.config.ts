@@ -5,6 +5,9 @@ import { defineConfig } from 'vitest/config';
 // share the machine's two cores and network namespaces, so they run one file at a time.
 export default defineConfig({
   test: {
+    // One file at a time across projects too: QEMU e2e tests under TCG must
+    // not share the two cores with integration tests that boot VMs of their own.
+    maxWorkers: 1,
     projects: [
       { test: { name: 'unit', include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'appliance/**/*.test.ts'], testTimeout: 30_000 } },
       {
@@ -21,7 +24,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           fileParallelism: false,
-          testTimeout: 900_000,
+          // A UEFI provisioning run under TCG on a loaded 2-core host took over 15 minutes.
+          testTimeout: 1_800_000,
           hookTimeout: 600_000,
         },
       },

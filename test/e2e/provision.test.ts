@@ -53,6 +53,14 @@ describe('unattended provisioning (QEMU, TCG)', () => {
   const plan = (mac: string, body: object) => lab!.api('PUT', `/api/v1/machines/${mac}/plan`, { template: DEMO_TEMPLATE_NAME, ...body });
   const machine = async (mac: string) => ((await lab!.api('GET', `/api/v1/machines/${mac}`)) as { machine: { state: string; action: string } }).machine;
   const events = async (mac: string) => ((await lab!.api('GET', `/api/v1/machines/${mac}/events`)) as { events: EventView[] }).events;
+  /** The console shows an error before the client's report of it reaches the server: wait for the report. */
+  async function waitForState(mac: string, state: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await machine(mac)).state !== state) {
+      if (Date.now() > deadline) throw new Error(`machine ${mac} never reached state ${state} (now ${(await machine(mac)).state})`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   const steps = async (mac: string) => (await events(mac)).filter((e) => e.kind === 'step' && e.state !== 'progress').map((e) => `${e.step}:${e.state}`);
 
   /** Provisions a blank machine and boots the deployed OS; checks the server's record of it. */
@@ -94,6 +102,7 @@ describe('unattended provisioning (QEMU, TCG)', () => {
     const vm = await boot({ firmware: 'bios', mac, disk: { bus: 'virtio', sizeMiB: 4096, file: diskFile('bios-node') } });
     const error = await vm.waitForSerial(/Cannot use \/dev\/vda: it holds/, FAIL_TIMEOUT_MS);
     expect(error).toContain('wipe');
+    await waitForState(mac, 'failed:plan');
     await vm.stop();
     expect(await machine(mac)).toMatchObject({ state: 'failed:plan', action: 'provision' });
     expect((await events(mac)).at(-1)).toMatchObject({ step: 'plan', state: 'failed' });
@@ -112,6 +121,7 @@ describe('unattended provisioning (QEMU, TCG)', () => {
       await plan(mac, { hostname: 'tampered' });
       const vm = await boot({ firmware: 'bios', mac, disk: { bus: 'sata', sizeMiB: 4096, file: diskFile('tampered') } });
       await vm.waitForSerial(/Cannot receive org\.trowel\.Demo/, FAIL_TIMEOUT_MS);
+      await waitForState(mac, 'failed:receive');
       await vm.stop();
       expect(await machine(mac)).toMatchObject({ state: 'failed:receive', action: 'provision' });
     } finally {
