@@ -32,6 +32,7 @@ import { sharedLibraries } from './libraries.ts';
 import { modulesDir, resolveModules } from './modules.ts';
 import { stageImage, treeEntries } from './stage.ts';
 import { newestKernel } from '../host-kernel.ts';
+import { isUpToDate } from '../up-to-date.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -176,14 +177,6 @@ async function presentPrograms(): Promise<string[]> {
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-async function isUpToDate(outputs: string[], inputs: string[]): Promise<boolean> {
-  const mtime = async (p: string) => (await stat(p).catch(() => undefined))?.mtimeMs;
-  const outTimes = await Promise.all(outputs.map(mtime));
-  const inTimes = await Promise.all(inputs.map(mtime));
-  if (outTimes.some((t) => t === undefined)) return false;
-  return Math.min(...(outTimes as number[])) > Math.max(...inTimes.map((t) => t ?? Infinity));
 }
 
 if (import.meta.main) {

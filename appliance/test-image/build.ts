@@ -8,13 +8,14 @@
  *
  * Idempotent: when both outputs are newer than every input, nothing is done.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { run } from '../../src/sys/run.ts';
 import { newestKernel } from '../host-kernel.ts';
+import { isUpToDate } from '../up-to-date.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const INIT_SCRIPT = join(HERE, 'init');
@@ -45,14 +46,6 @@ export async function buildTestImage(outDir = 'dist/test-image'): Promise<TestIm
   await copyFile(sourceKernel, kernel);
   await writeFile(initrd, gzipSync(await buildCpio(), { level: 9 }));
   return { kernel, initrd, built: true };
-}
-
-async function isUpToDate(outputs: string[], inputs: string[]): Promise<boolean> {
-  const mtime = async (p: string) => (await stat(p).catch(() => undefined))?.mtimeMs;
-  const outTimes = await Promise.all(outputs.map(mtime));
-  const inTimes = await Promise.all(inputs.map(mtime));
-  if (outTimes.some((t) => t === undefined)) return false;
-  return Math.min(...(outTimes as number[])) > Math.max(...inTimes.map((t) => t ?? Infinity));
 }
 
 /** Stages the initramfs tree in a temp dir and packs it with GNU cpio (newc, owned by root). */

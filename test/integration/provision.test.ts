@@ -391,6 +391,8 @@ describe('provisioning a loop disk from a real trowel server', () => {
  * This host's kernel may lack vfat (a custom VM kernel does); mkfs.vfat and
  * blkid still work, mounting the ESP does not. The e2e tests boot Debian's kernel.
  */
+// The UEFI install needs the ESP mounted; this build host's kernel has no vfat module,
+// so the case runs where vfat mounts (and the e2e UEFI VM covers it on real firmware).
 const vfatMountable = await (async () => {
   await run('modprobe', ['vfat']).catch(() => {});
   return /\svfat$/m.test(await readFile('/proc/filesystems', 'utf8'));
