@@ -16,7 +16,7 @@ describe('MachineStore', () => {
     const again = store.recordContact({ mac: '52:54:00:00:00:01', ip: '10.0.0.5' });
     expect(again).toMatchObject({ arch: 7, uuid: 'u-1', ip: '10.0.0.5', firstSeen: 1000, lastSeen: 2000, action: 'discover' });
     expect(again.token).toBe(first.token);
-    expect(first.token).toMatch(/^[\w-]{32}$/);
+    expect(first.token).toMatch(/^[0-9a-f]{48}$/);
   });
 
   it('setAction changes the boot action and reports unknown machines', () => {

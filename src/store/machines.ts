@@ -60,7 +60,7 @@ export class MachineStore {
            ip = coalesce(excluded.ip, ip), hostname = coalesce(hostname, excluded.hostname),
            last_seen = excluded.last_seen`,
       )
-      .run(c.mac, c.arch ?? null, c.uuid ?? null, c.ip ?? null, c.hostname ?? null, randomBytes(24).toString('base64url'), t, t);
+      .run(c.mac, c.arch ?? null, c.uuid ?? null, c.ip ?? null, c.hostname ?? null, randomBytes(24).toString('hex'), t, t);
     return this.get(c.mac)!;
   }
 

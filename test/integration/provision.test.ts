@@ -268,7 +268,7 @@ describe('provisioning a loop disk from a real trowel server', () => {
     ]);
     const receiveDone = (await serverEvents()).find((e) => e.id > since && e.step === 'receive' && e.state === 'done')!;
     expect(receiveDone.bytes).toBeGreaterThan(500_000);
-    expect(f.machines.get(MAC)).toMatchObject({ state: 'provisioning:reboot', action: 'local' });
+    expect(f.machines.get(MAC)).toMatchObject({ state: 'deployed', action: 'local' });
   });
 
   it.skipIf(!vfatMountable)('installs the template\'s GRUB for UEFI too: removable path on the ESP, which is mounted at /boot/efi for it', async () => {
