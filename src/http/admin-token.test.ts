@@ -14,7 +14,7 @@ function tempDir(): string {
 }
 
 describe('loadOrCreateAdminToken', () => {
-  it('creates <stateDir>/admin.token: 32 random bytes in hex (never a leading '-'), mode 0600', () => {
+  it('creates <stateDir>/admin.token: 32 random bytes in hex (never a leading dash), mode 0600', () => {
     const stateDir = join(tempDir(), 'state');
     const token = loadOrCreateAdminToken(stateDir);
     expect(token).toMatch(/^[0-9a-f]{64}$/);

@@ -59,6 +59,12 @@ export interface ProvisionOptions {
   probe?: BlkidReader;
   /** Download tuning for the template stream (retries, timeouts, dispatcher). */
   fetch?: ReceiveOptions['fetch'];
+  /**
+   * What a technician chose at the console (`trowel tui`): wins over the
+   * kernel arguments and the server's plan, field by field, and is checked
+   * by the same rules (plan.ts).
+   */
+  choices?: Pick<KernelArgs, 'server' | 'template' | 'version' | 'arch' | 'disk' | 'layout' | 'wipe' | 'hostname' | 'transport'>;
   /** Test hook: runs after deploy, before the bootloader (e.g. to fail there). */
   beforeBootloader?: () => Promise<void>;
 }
@@ -80,8 +86,9 @@ export interface ProvisionResult {
 export async function runProvision(options: ProvisionOptions): Promise<ProvisionResult> {
   const log = options.log ?? silentLogger;
   const sysfsRoot = options.sysfsRoot ?? '/sys';
-  const { args, unknown } = parseCmdline(options.cmdline);
-  if (unknown.length > 0) log.warn('kernel_args_unknown', { names: unknown });
+  const parsed = parseCmdline(options.cmdline);
+  if (parsed.unknown.length > 0) log.warn('kernel_args_unknown', { names: parsed.unknown });
+  const args: KernelArgs = { ...parsed.args, ...definedOnly(options.choices ?? {}) };
   const server = options.server ?? (args.server && args.mac && args.token ? new ProvisionServer(args.server, args.mac, args.token) : undefined);
   // A dry run changes nothing anywhere, not even the machine's state on the server.
   const reporter = new StepReporter(options.dryRun ? undefined : server, { log, onEvent: options.onEvent });
@@ -212,6 +219,11 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       for (const d of [work.pool, work.target, work.dir]) await rmdir(d).catch(() => {});
     }
   }
+}
+
+/** @private Drops undefined fields, so a choice left open does not hide a kernel argument. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** @private The arch trowel runs on, as template names spell it. */
