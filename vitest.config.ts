@@ -9,7 +9,7 @@ export default defineConfig({
     // not share the two cores with integration tests that boot VMs of their own.
     maxWorkers: 1,
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'appliance/**/*.test.ts'], testTimeout: 30_000 } },
+      { test: { name: 'unit', include: ['src/**/*.test.ts', 'tui/**/*.test.ts', 'bench/**/*.test.ts', 'appliance/**/*.test.ts'], testTimeout: 30_000 } },
       {
         test: {
           name: 'integration',
