@@ -28,6 +28,8 @@ packages=(
   kmod xz-utils
   # terminal tests and screenshots
   tmux
+  # peers of the multicast benchmark (bench/mcast.ts): udp-sender/udp-receiver, uftp/uftpd
+  udpcast uftp
 )
 
 missing=()
