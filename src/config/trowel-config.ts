@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { parseMcast, type McastConfig } from './mcast-config.ts';
 import { ConfigError, Section } from './section.ts';
 import { ipv4ToNumber } from '../wire/ipv4.ts';
 
@@ -40,10 +41,12 @@ export interface TrowelConfig {
   tftp: { enabled: boolean; root: string; port: number };
   http: { port: number; root: string };
   boot: { kernel: string; initrd: string; args: string };
+  /** Multicast template sessions (mcast-config.ts). */
+  mcast: McastConfig;
   stateDir: string;
 }
 
-const TOP_KEYS = ['listen', 'dhcp', 'tftp', 'http', 'boot', 'stateDir'] as const;
+const TOP_KEYS = ['listen', 'dhcp', 'tftp', 'http', 'boot', 'mcast', 'stateDir'] as const;
 
 export function loadConfigFile(file: string): TrowelConfig {
   let text: string;
@@ -88,6 +91,7 @@ export function parseConfig(text: string, file = 'trowel.yaml'): TrowelConfig {
       initrd: boot.string('initrd', 'initramfs'),
       args: boot.string('args', ''),
     },
+    mcast: parseMcast(root.section('mcast')),
     stateDir,
   };
 }
