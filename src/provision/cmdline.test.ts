@@ -15,12 +15,12 @@ describe('parseCmdline', () => {
     const cmdline = 'BOOT_IMAGE=vmlinuz console=ttyS0,115200 trowel.server=http://10.0.0.1:8080/ trowel.mac=52:54:00:AB:CD:EF ' +
       'trowel.token=tok-123 trowel.action=provision trowel.mode=unattended trowel.template=org.example.Demo trowel.version=latest ' +
       'trowel.arch=x86_64 trowel.disk=/dev/nvme0n1 trowel.layout=gpt-uefi trowel.wipe=1 trowel.hostname=web-01 ' +
-      'trowel.key=MCowBQYDK2VwAyEA3q2+7w== trowel.transport=http';
+      'trowel.key=MCowBQYDK2VwAyEA3q2+7w== trowel.transport=http trowel.bench=dd';
     expect(parseCmdline(cmdline)).toEqual({
       args: {
         server: 'http://10.0.0.1:8080', mac: '52:54:00:ab:cd:ef', token: 'tok-123', action: 'provision', mode: 'unattended',
         template: 'org.example.Demo', version: 'latest', arch: 'x86_64', disk: '/dev/nvme0n1', layout: 'gpt-uefi', wipe: true,
-        hostname: 'web-01', key: 'MCowBQYDK2VwAyEA3q2+7w==', transport: 'http',
+        hostname: 'web-01', key: 'MCowBQYDK2VwAyEA3q2+7w==', transport: 'http', bench: 'dd',
       },
       unknown: [],
     });

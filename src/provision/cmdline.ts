@@ -13,6 +13,8 @@ export type Mode = (typeof MODES)[number];
 export const TRANSPORTS = ['http', 'multicast'] as const;
 export type StreamTransport = (typeof TRANSPORTS)[number];
 export const ACTIONS = ['discover', 'provision'] as const;
+/** Diagnostics run during provisioning: `dd` compares the disk's own write rate with the receive's. */
+export const BENCHES = ['dd'] as const;
 
 export interface KernelArgs {
   server?: string;
@@ -30,6 +32,7 @@ export interface KernelArgs {
   /** Base64 SPKI DER of the pinned ed25519 key. */
   key?: string;
   transport?: StreamTransport;
+  bench?: (typeof BENCHES)[number];
 }
 
 export interface ParsedCmdline {
@@ -100,6 +103,7 @@ function setArg(args: KernelArgs, name: string, value: string | undefined): bool
     case 'hostname': args.hostname = text(); return true;
     case 'key': args.key = text(); return true;
     case 'transport': args.transport = oneOf(name, text(), TRANSPORTS); return true;
+    case 'bench': args.bench = oneOf(name, text(), BENCHES); return true;
     default: return false;
   }
 }

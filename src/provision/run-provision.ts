@@ -24,6 +24,7 @@ import { parsePublicKey } from '../stream/keys.ts';
 import { receiveTemplate, type ReceiveOptions } from '../stream/receive.ts';
 import { TemplateApi } from '../stream/template-api.ts';
 import { setDefaultSubvolume } from '../sys/btrfs.ts';
+import { measureDiskWrite, type DiskWrite } from '../sys/disk-write.ts';
 import { installBootloader, type BootloaderResult, type Firmware } from './bootloader.ts';
 import { parseCmdline, type KernelArgs } from './cmdline.ts';
 import { deployRoot } from './deploy.ts';
@@ -160,19 +161,23 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
     const received = await step('receive', async () => {
       const onDisk = await versionsOnDisk(pool, plan.template, plan.arch);
       const ref: TemplateRef = { name: plan.template, arch: plan.arch, version: remote.version };
-      if (onDisk.includes(remote.version)) return { ref, parent: null, subvolume: subvolumeName(ref), bytes: 0, ms: 0, already: true };
+      if (onDisk.includes(remote.version)) return { ref, parent: null, subvolume: subvolumeName(ref), bytes: 0, unpackedBytes: 0, ms: 0, already: true };
       const parent = onDisk.filter((v) => v < remote.version && remote.known.has(v)).at(-1) ?? null;
       const r = await receiveTemplate({
         server: args.server!, name: plan.template, arch: plan.arch, version: remote.version, parent, intoDir: pool, publicKey, log, fetch: options.fetch,
         onProgress: (p) => reporter.report({ step: 'receive', state: 'progress', bytes: p.bytes, totalBytes: p.total, rate: Math.round(p.bytesPerSecond) }),
       });
-      return { ref: r.ref, parent, subvolume: basename(r.path), bytes: r.manifest.compressedSize, ms: r.elapsedMs, already: false };
+      return { ref: r.ref, parent, subvolume: basename(r.path), bytes: r.manifest.compressedSize, unpackedBytes: r.manifest.uncompressedSize, ms: r.elapsedMs, already: false };
     }, (r) => ({
       bytes: r.bytes, totalBytes: r.bytes, rate: r.ms > 0 ? Math.round((r.bytes * 1000) / r.ms) : 0,
       message: r.already ? `${r.subvolume} is already on the disk` : `${r.subvolume}${r.parent ? ` (incremental from ${r.parent})` : ''}`,
     }));
     result.template = received.ref;
     result.parent = received.parent;
+    if (args.bench === 'dd' && received.unpackedBytes > 0) {
+      await step('bench', () => measureDiskWrite(join(pool, '.trowel-bench-dd'), received.unpackedBytes),
+        (w) => ({ bytes: w.bytes, rate: Math.round((w.bytes * 1000) / w.ddMs), message: describeWriteBench(received, w) }));
+    }
 
     const root = await step('deploy', () => deployRoot({
       pool, templateSubvolume: received.subvolume, ref: received.ref, hostname: plan.hostname,
@@ -219,6 +224,18 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       for (const d of [work.pool, work.target, work.dir]) await rmdir(d).catch(() => {});
     }
   }
+}
+
+/**
+ * @private The receive's write rate (stream bytes unpacked into the pool per
+ * second, the flush of what it left in the page cache included) against dd's.
+ */
+function describeWriteBench(received: { unpackedBytes: number; ms: number }, w: DiskWrite): string {
+  const mb = (bytes: number, ms: number) => (bytes / 1e6) / (ms / 1000);
+  const receiveRate = mb(received.unpackedBytes, received.ms + w.syncMs);
+  const ddRate = mb(w.bytes, w.ddMs);
+  return `receive wrote ${received.unpackedBytes} bytes in ${((received.ms + w.syncMs) / 1000).toFixed(1)} s (${receiveRate.toFixed(1)} MB/s, ` +
+    `flush ${(w.syncMs / 1000).toFixed(1)} s); dd wrote ${w.bytes} bytes in ${(w.ddMs / 1000).toFixed(1)} s (${ddRate.toFixed(1)} MB/s); ratio ${(receiveRate / ddRate).toFixed(2)}`;
 }
 
 /** @private Drops undefined fields, so a choice left open does not hide a kernel argument. */

@@ -8,7 +8,7 @@ import { request, type Dispatcher } from 'undici';
 import { TrowelError } from '../errors.ts';
 import type { ServerPlan } from './plan.ts';
 
-export const STEPS = ['discover', 'plan', 'partition', 'mkfs', 'receive', 'deploy', 'bootloader', 'complete', 'reboot'] as const;
+export const STEPS = ['discover', 'plan', 'partition', 'mkfs', 'receive', 'bench', 'deploy', 'bootloader', 'complete', 'reboot'] as const;
 export type Step = (typeof STEPS)[number];
 export type StepState = 'started' | 'progress' | 'done' | 'failed';
 

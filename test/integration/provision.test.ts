@@ -302,9 +302,14 @@ describe('provisioning a loop disk from a real trowel server', () => {
     await inPool(async (top) => expect(await getDefaultSubvolume(top)).toEqual({ id: 5, path: '' }));
   });
 
-  it('runs the template\'s GRUB in the target: grub-mkconfig sees the root subvolume mounted as /, grub-install gets the disk', async () => {
+  it('runs the template\'s GRUB in the target: grub-mkconfig sees the root subvolume mounted as /, grub-install gets the disk; trowel.bench=dd measures the disk', async () => {
     await setPlan({ template: GRUB, disk, hostname: 'web-02', wipe: true });
-    const { result } = await provision('');
+    const since = await lastEventId();
+    const { result } = await provision('trowel.bench=dd');
+    const bench = result.events.find((e) => e.step === 'bench' && e.state === 'done')!;
+    expect(bench.message).toMatch(/^receive wrote \d+ bytes in [\d.]+ s \([\d.]+ MB\/s, flush [\d.]+ s\); dd wrote \d+ bytes in [\d.]+ s \([\d.]+ MB\/s\); ratio [\d.]+$/);
+    expect(bench.bytes).toBeGreaterThan(0);
+    expect((await stepsSince(since)).slice(8, 12)).toEqual(['receive started', 'receive done', 'bench started', 'bench done']);
     const root = `@root:${GRUB}:x86_64:${grub1.version}`;
     expect(result.bootloader).toEqual({ installed: ['i386-pc'] });
     expect(logs.some((r) => r.event === 'bootloader_target_missing' && r.firmware === 'uefi')).toBe(true);
@@ -314,6 +319,8 @@ describe('provisioning a loop disk from a real trowel server', () => {
         `menuentry 'Test' {\n\tlinux /${root}/boot/vmlinuz root=LABEL=trowel ro rootflags=subvol=${root}\n}\n`,
       );
       expect(await getDefaultSubvolume(top)).toMatchObject({ path: root });
+      // dd's file is gone again.
+      expect(await readdir(top)).not.toContain('.trowel-bench-dd');
     });
   });
 

@@ -16,8 +16,10 @@ import { readBody, readJson } from '../read-json.ts';
 import { json } from '../respond.ts';
 import type { RouteDeps } from './deps.ts';
 import { macParam, unknownMachine } from './machines.ts';
+import { STEPS } from '../../provision/server-client.ts';
 
-export const PROVISION_STEPS = ['discover', 'plan', 'partition', 'mkfs', 'receive', 'deploy', 'bootloader', 'complete', 'reboot'] as const;
+/** The client's steps, in order: one list for both ends. */
+export const PROVISION_STEPS = STEPS;
 export const STEP_STATES = ['started', 'progress', 'done', 'failed'] as const;
 const MAX_TEXT = 4000;
 const MAX_LOG_BYTES = 64 * 1024;
