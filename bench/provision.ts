@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDemoTemplate, defaultCacheDir, DEFAULT_WORK_DIR, DEMO_TEMPLATE_NAME, publishDemoTemplate } from '../appliance/demo-template/build.ts';
 import { buildPxeImage } from '../appliance/pxe/build.ts';
-import { startLab, type Lab } from '../src/lab/lab.ts';
+import { DEFAULT_BOOT_ARGS, startLab, type Lab } from '../src/lab/lab.ts';
 import type { DiskBus, Firmware } from '../src/lab/qemu.ts';
 import { TemplatePool } from '../src/pool/index.ts';
 import { cleanupAll, onCleanup } from './lib/cleanup.ts';
@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   const load = sampleLoad();
   log('building (or reusing) the PXE image and the demo template');
   const [pxe, demo] = await Promise.all([buildPxeImage(), buildDemoTemplate({ workDir: DEFAULT_WORK_DIR, cacheDir: defaultCacheDir() })]);
-  const lab = await startLab({ dir: await mkdtemp(join(tmpdir(), 'trowel-bench-provision-')), bootImage: pxe, poolSizeMiB: 3072 });
+  // trowel.bench=dd: each client also measures its disk's own write rate right after the receive.
+  const lab = await startLab({ dir: await mkdtemp(join(tmpdir(), 'trowel-bench-provision-')), bootImage: pxe, poolSizeMiB: 3072, bootArgs: `${DEFAULT_BOOT_ARGS} trowel.bench=dd` });
   onCleanup(() => lab.close());
   await publishDemoTemplate(await TemplatePool.open(lab.poolDir!), demo.rootfs);
   log(`lab up in ${lab.dir}`);

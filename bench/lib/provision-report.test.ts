@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderRun, summarizeRun, type EventView, type RunInput } from './provision-report.ts';
+import { parseWriteStage, renderRun, renderWriteStage, summarizeRun, type EventView, type RunInput } from './provision-report.ts';
 
 const t0 = Date.parse('2026-01-01T00:00:00.000Z');
 const iso = (s: number) => new Date(t0 + s * 1000).toISOString();
@@ -34,5 +34,24 @@ describe('summarizeRun', () => {
 
   it('renders the receive throughput in MiB/s', () => {
     expect(renderRun(summarizeRun(run))).toContain('20.0 MiB at 1.0 MiB/s');
+  });
+});
+
+describe('parseWriteStage', () => {
+  const message = 'receive wrote 524288000 bytes in 100.0 s (5.2 MB/s, flush 2.5 s); dd wrote 524288000 bytes in 50.0 s (10.5 MB/s); ratio 0.50';
+
+  it('reads the rates and the ratio the client reported', () => {
+    expect(parseWriteStage(message)).toEqual({ receiveMBps: 5.2, ddMBps: 10.5, ratio: 0.5, message });
+  });
+
+  it('refuses a message of another shape', () => {
+    expect(() => parseWriteStage('dd was fast')).toThrow(/Cannot read the bench step's message: dd was fast/);
+  });
+
+  it('is summarized from the bench:done event and rendered against the goal', () => {
+    const withBench = [...events.slice(0, 8), step(83, 'bench', 'started'), step(90, 'bench', 'done', { message }), ...events.slice(8)];
+    const s = summarizeRun({ ...run, events: withBench });
+    expect(s.writeStage?.ratio).toBe(0.5);
+    expect(renderWriteStage([s]).join('\n')).toMatch(/\| BIOS, virtio \| +5\.2 \| +10\.5 \| +\*\*0\.50×\*\* \|/);
   });
 });

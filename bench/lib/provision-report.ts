@@ -46,6 +46,22 @@ export interface RunSummary {
   /** `reboot:started` to the marker (reboot, firmware, boot-local answer, Debian boot). */
   finalBootMs: number;
   receive: { bytes: number; ms: number; bytesPerSecond: number; clientRate: number | undefined };
+  /** The `bench:done` event of `trowel.bench=dd` (receive write rate vs dd's), when the run had one. */
+  writeStage?: WriteStage;
+}
+
+export interface WriteStage {
+  receiveMBps: number;
+  ddMBps: number;
+  ratio: number;
+  message: string;
+}
+
+/** Reads the bench step's message (src/provision/run-provision.ts describeWriteBench). */
+export function parseWriteStage(message: string): WriteStage {
+  const m = /\(([\d.]+) MB\/s, flush [\d.]+ s\); dd wrote \d+ bytes in [\d.]+ s \(([\d.]+) MB\/s\); ratio ([\d.]+)$/.exec(message);
+  if (!m) throw new SyntaxError(`Cannot read the bench step's message: ${message}`);
+  return { receiveMBps: Number(m[1]), ddMBps: Number(m[2]), ratio: Number(m[3]), message };
 }
 
 export function summarizeRun(run: RunInput): RunSummary {
@@ -61,6 +77,7 @@ export function summarizeRun(run: RunInput): RunSummary {
     timings.push({ step: e.step, ms: at(e.step, 'done') - Date.parse(e.at) });
   }
   const receiveDone = steps.find((e) => e.step === 'receive' && e.state === 'done');
+  const benchDone = steps.find((e) => e.step === 'bench' && e.state === 'done');
   const receiveMs = at('receive', 'done') - at('receive', 'started');
   const bytes = receiveDone?.bytes ?? 0;
   return {
@@ -71,6 +88,7 @@ export function summarizeRun(run: RunInput): RunSummary {
     steps: timings,
     finalBootMs: run.markerAt - at('reboot', 'started'),
     receive: { bytes, ms: receiveMs, bytesPerSecond: receiveMs > 0 ? (bytes * 1000) / receiveMs : 0, clientRate: receiveDone?.rate },
+    ...(benchDone?.message ? { writeStage: parseWriteStage(benchDone.message) } : {}),
   };
 }
 
@@ -80,7 +98,8 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 export function renderRun(s: RunSummary): string {
   const rows: string[][] = [
     ['PXE phase (power-on → discover:started)', seconds(s.pxeMs), ''],
-    ...s.steps.map((t) => [`step ${t.step}`, seconds(t.ms), t.step === 'receive' ? `${mib(s.receive.bytes)} MiB at ${mib(s.receive.bytesPerSecond)} MiB/s` : '']),
+    ...s.steps.map((t) => [`step ${t.step}`, seconds(t.ms), t.step === 'receive' ? `${mib(s.receive.bytes)} MiB at ${mib(s.receive.bytesPerSecond)} MiB/s`
+      : t.step === 'bench' ? 'trowel.bench=dd only (not in a normal run)' : '']),
     ['final boot (reboot:started → deployed-OS marker)', seconds(s.finalBootMs), ''],
     ['**total (power-on → deployed-OS marker)**', `**${seconds(s.totalMs)}**`, ''],
   ];
@@ -94,8 +113,27 @@ export function renderRun(s: RunSummary): string {
       `receive:started and receive:done events = ${mib(s.receive.bytesPerSecond)} MiB/s` +
       (s.receive.clientRate !== undefined ? ` (the client's own figure: ${mib(s.receive.clientRate)} MiB/s)` : '') + '.',
     `Gaps between steps (event posting, partition rescans) account for ${seconds(s.totalMs - accounted)} s of the total.`,
+    ...(s.writeStage ? ['', `Write stage (client's bench step): ${s.writeStage.message}.`] : []),
     '',
   ].join('\n');
+}
+
+/** The write-stage section: receive vs dd per run, against the issue's goal. */
+export function renderWriteStage(runs: RunSummary[]): string[] {
+  const measured = runs.filter((r) => r.writeStage);
+  if (measured.length === 0) return ['## Write stage efficiency vs `dd`', '', 'No run reported a bench step.', ''];
+  const rows = measured.map((r) => [`${r.firmware.toUpperCase()}, ${r.bus}`, r.writeStage!.receiveMBps.toFixed(1), r.writeStage!.ddMBps.toFixed(1), `**${r.writeStage!.ratio.toFixed(2)}×**`]);
+  return [
+    '## Write stage efficiency vs `dd`',
+    '',
+    'Each VM boots with `trowel.bench=dd`: right after the receive the client runs `sync` (its time is added to the ' +
+      'receive, so data the receive left in the page cache is paid for), then `dd if=/dev/zero bs=4M conv=fsync` of ' +
+      'as many bytes as the stream unpacked to, into a file in the same new btrfs pool on the same virtual disk in ' +
+      'the same VM, then deletes it. The receive figure is the whole client pipeline: HTTP fetch, sha-256, zstd ' +
+      'decompression and `btrfs receive`, in stream (unpacked) bytes per second. Goal: ≥ 0.8×.',
+    '',
+    renderTable([{ header: 'run' }, { header: 'receive MB/s', align: 'right' }, { header: 'dd MB/s', align: 'right' }, { header: 'receive / dd', align: 'right' }], rows),
+  ];
 }
 
 export function renderReport(command: string, env: Environment, runs: RunSummary[], failures: string[]): string {
@@ -116,17 +154,6 @@ export function renderReport(command: string, env: Environment, runs: RunSummary
     '',
     ...runs.map(renderRun),
     ...(failures.length ? ['## Runs that failed', '', ...failures.map((f) => `- ${f}`), ''] : []),
-    '## Write stage efficiency vs `dd`: not measured',
-    '',
-    'The issue asks for template bytes written per second by the client vs `dd` of the same number of bytes into ' +
-      'the same virtual disk in the same VM (goal ≥ 0.8×). That needs `dd` run inside the provisioning VM, and the ' +
-      'PXE image gives no way to do that from the benchmark: its only shell is on the serial console, which the lab ' +
-      'writes to a log file (QEMU `-serial file:`), so nothing can be typed into it, and the image has no remote ' +
-      'command channel. Measuring it needs a change to the image or the lab (an interactive serial socket, or a ' +
-      'kernel argument that makes the image run a `dd` before or instead of provisioning), which is outside this ' +
-      'benchmark\'s files. The receive throughput above is the client-side end-to-end figure (HTTP fetch, signature ' +
-      'check, zstd decompression and `btrfs receive` to the disk): the disk itself accepts at least that rate, ' +
-      'but how close it comes to the disk\'s own is what the missing `dd` figure would tell.',
-    '',
+    ...renderWriteStage(runs),
   ].join('\n');
 }
