@@ -16,6 +16,8 @@ class Series {
   readonly help: string;
   readonly type: 'counter' | 'gauge';
   readonly values = new Map<string, number>();
+  /** The labels behind each key of `values`, so readers can match on them. */
+  readonly labels = new Map<string, Labels>();
 
   constructor(name: string, help: string, type: 'counter' | 'gauge') {
     this.name = name;
@@ -27,6 +29,23 @@ class Series {
     return this.values.get(labelKey(labels)) ?? 0;
   }
 
+  /** Sum over every label set that includes all of `match` (all series when empty). */
+  total(match: Labels = {}): number {
+    let sum = 0;
+    for (const [key, value] of this.values) {
+      const labels = this.labels.get(key) ?? {};
+      if (Object.entries(match).every(([k, v]) => labels[k] === v)) sum += value;
+    }
+    return sum;
+  }
+
+  /** @private Records a label set the first time it is used. */
+  protected keyOf(labels: Labels): string {
+    const key = labelKey(labels);
+    if (!this.labels.has(key)) this.labels.set(key, { ...labels });
+    return key;
+  }
+
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
     for (const [key, value] of this.values) lines.push(`${this.name}${key ? `{${key}}` : ''} ${value}`);
@@ -36,18 +55,18 @@ class Series {
 
 export class Counter extends Series {
   inc(labels: Labels = {}, by = 1): void {
-    const key = labelKey(labels);
+    const key = this.keyOf(labels);
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
 }
 
 export class Gauge extends Series {
   set(value: number, labels: Labels = {}): void {
-    this.values.set(labelKey(labels), value);
+    this.values.set(this.keyOf(labels), value);
   }
 
   add(by: number, labels: Labels = {}): void {
-    const key = labelKey(labels);
+    const key = this.keyOf(labels);
     this.values.set(key, (this.values.get(key) ?? 0) + by);
   }
 }
@@ -61,6 +80,14 @@ export class MetricsRegistry {
 
   gauge(name: string, help: string): Gauge {
     return this.register(name, () => new Gauge(name, help, 'gauge'), Gauge);
+  }
+
+  /**
+   * The sum of a metric over the label sets that include `match`; 0 for a
+   * metric no server registered (a server that is not running counts nothing).
+   */
+  total(name: string, match: Labels = {}): number {
+    return this.series.get(name)?.total(match) ?? 0;
   }
 
   render(): string {
