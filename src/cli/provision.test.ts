@@ -61,7 +61,7 @@ describe('trowel provision --dry-run', () => {
   it('exits 1 on a bad kernel argument before looking at any disk', async () => {
     const t = io();
     expect(await provisionCommand(['--dry-run', '--sysfs', join(SYSFS, 'q35-nvme'), '--cmdline', 'trowel.layout=zfs'], t.io, t.sink)).toBe(1);
-    expect(t.err()).toBe('trowel provision: Cannot use kernel argument trowel.layout=zfs: it must be one of auto, gpt-uefi, gpt-bios, mbr, keep (see docs/provisioning.md, "Kernel arguments")\n');
+    expect(t.err()).toBe('trowel provision: Cannot use kernel argument trowel.layout=zfs: it must be one of auto, gpt-uefi, gpt-bios, mbr, keep, free (see docs/provisioning.md, "Kernel arguments")\n');
   });
 
   it('prints its help', async () => {

@@ -6,7 +6,8 @@
  * kernel to re-read the table (BLKRRPART), which some devices refuse or do
  * only halfway (loop devices drop the old partitions and add none); so
  * `partx -u` then tells the kernel partition by partition (BLKPG), which is
- * what partprobe would do, without needing udev.
+ * what partprobe would do, without needing udev. A plan that appends
+ * (layout free) erases nothing: sfdisk adds its partitions to the table.
  */
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,12 +28,16 @@ const POLL_MS = 100;
 /** Erases `disk` and writes the plan's partition table; resolves when every partition node exists. */
 export async function writePartitions(disk: Disk, plan: PartitionPlan, options: ExecuteOptions = {}): Promise<void> {
   const log = options.log ?? silentLogger;
-  // Partitions first: once the table is gone their nodes (and signatures' offsets) are no longer known.
-  for (const partition of disk.partitions) {
-    if (await isBlockDevice(partition.path)) await run('wipefs', ['--all', '--quiet', partition.path]);
+  if (!plan.append) {
+    // Partitions first: once the table is gone their nodes (and signatures' offsets) are no longer known.
+    for (const partition of disk.partitions) {
+      if (await isBlockDevice(partition.path)) await run('wipefs', ['--all', '--quiet', partition.path]);
+    }
+    await run('wipefs', ['--all', '--quiet', disk.path]);
   }
-  await run('wipefs', ['--all', '--quiet', disk.path]);
-  const { stderr } = await run('sfdisk', ['--wipe', 'always', '--wipe-partitions', 'always', '--quiet', disk.path], { input: plan.script });
+  // --wipe-partitions clears old signatures inside the new partitions only.
+  const mode = plan.append ? ['--append', '--wipe', 'never'] : ['--wipe', 'always'];
+  const { stderr } = await run('sfdisk', [...mode, '--wipe-partitions', 'always', '--quiet', disk.path], { input: plan.script });
   if (stderr.trim()) log.warn('sfdisk_said', { disk: disk.path, stderr: stderr.trim() });
   // Always: where the kernel's own re-read failed, nodes of the OLD table may
   // still exist under the same names, and a mkfs would land at old offsets.

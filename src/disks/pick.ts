@@ -3,12 +3,13 @@
  * neither removable nor read-only and is big enough; a path or a serial
  * names one. Nothing is chosen that would lose data: a disk holding
  * partitions or filesystems is refused unless the plan allows wiping, and
- * layout `keep` needs a trowel pool already on the disk. Every refusal says
+ * layout `keep` needs a trowel pool already on the disk; layout `free` keeps
+ * what is there and needs room beside it. Every refusal says
  * which disks were seen and why each does not qualify.
  */
 import { TrowelError } from '../errors.ts';
 import { formatBytes } from '../stream/progress.ts';
-import { ESP_LABEL, minimumDiskBytes, POOL_LABEL } from './plan.ts';
+import { ESP_LABEL, FREE_SPACE_BYTES, freeRegions, minimumDiskBytes, planPartitions, POOL_LABEL } from './plan.ts';
 import type { Disk, Partition } from './types.ts';
 
 export interface PickOptions {
@@ -16,6 +17,8 @@ export interface PickOptions {
   wipe: boolean;
   /** Layout keep: the disk must already hold a trowel pool, which is reused. */
   keep?: boolean;
+  /** Layout free: what the disk holds stays; it needs a GPT with room for trowel's partitions. */
+  free?: boolean;
   /** Default: what the GPT layout needs (minimumDiskBytes('auto')). */
   minBytes?: number;
 }
@@ -25,7 +28,7 @@ const NAME_HINT = 'name one with trowel.disk=/dev/<name> or trowel.disk=<serial>
 
 export function pickDisk(disks: readonly Disk[], spec: string, options: PickOptions): Disk {
   const minBytes = options.minBytes ?? minimumDiskBytes('auto');
-  const disk = spec === 'auto' ? pickAuto(disks, minBytes, options.keep === true) : findDisk(disks, spec);
+  const disk = spec === 'auto' ? pickAuto(disks, minBytes, options) : findDisk(disks, spec);
   if (disk.readonly) throw new TrowelError('EDISKREADONLY', `Cannot use ${disk.path}: it is read-only`, { hint: NAME_HINT.replace('name one', 'name another') });
   if (disk.sizeBytes < minBytes) {
     throw new TrowelError('EDISKSMALL', `Cannot use ${disk.path}: it holds ${formatBytes(disk.sizeBytes)}, less than the ${formatBytes(minBytes)} trowel needs`);
@@ -36,6 +39,11 @@ export function pickDisk(disks: readonly Disk[], spec: string, options: PickOpti
         hint: 'use trowel.layout=auto (with wipe) to partition it',
       });
     }
+    return disk;
+  }
+  if (options.free) {
+    // The planner's own refusal names the table or the largest gap.
+    planPartitions(disk, 'free');
     return disk;
   }
   const contents = describeContents(disk);
@@ -78,8 +86,14 @@ function describeFilesystem(fs: { type: string; label: string | undefined }): st
   return fs.label ? `${fs.type} '${fs.label}'` : fs.type;
 }
 
+/** True when layout free fits on the disk: a GPT with a large enough unallocated region. */
+export function hasFreeSpace(disk: Disk): boolean {
+  return disk.partitionTable === 'gpt' && (freeRegions(disk)[0]?.sizeBytes ?? 0) >= FREE_SPACE_BYTES;
+}
+
 /** @private */
-function pickAuto(disks: readonly Disk[], minBytes: number, keep: boolean): Disk {
+function pickAuto(disks: readonly Disk[], minBytes: number, options: PickOptions): Disk {
+  const keep = options.keep === true;
   if (disks.length === 0) {
     throw new TrowelError('ENODISK', 'Cannot choose a disk: this machine has no disks', {
       hint: 'check that the disk controller driver is loaded (virtio_blk, ahci, nvme, mmc_block)',
@@ -87,7 +101,8 @@ function pickAuto(disks: readonly Disk[], minBytes: number, keep: boolean): Disk
   }
   const reasons: string[] = [];
   const candidates = disks.filter((d) => {
-    const why = d.removable ? 'removable' : d.readonly ? 'read-only' : d.sizeBytes < minBytes ? `smaller than ${formatBytes(minBytes)}` : keep && !trowelPartitions(d) ? 'without a trowel pool' : undefined;
+    const why = d.removable ? 'removable' : d.readonly ? 'read-only' : d.sizeBytes < minBytes ? `smaller than ${formatBytes(minBytes)}` : keep && !trowelPartitions(d) ? 'without a trowel pool'
+      : options.free && !hasFreeSpace(d) ? 'without enough free space on a GPT' : undefined;
     if (why) reasons.push(`${d.path} is ${why}`);
     return why === undefined;
   });

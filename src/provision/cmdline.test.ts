@@ -42,7 +42,7 @@ describe('parseCmdline', () => {
 
   it('refuses bad values with one line naming the argument', () => {
     const cases: [string, string][] = [
-      ['trowel.layout=zfs', 'Cannot use kernel argument trowel.layout=zfs: it must be one of auto, gpt-uefi, gpt-bios, mbr, keep'],
+      ['trowel.layout=zfs', 'Cannot use kernel argument trowel.layout=zfs: it must be one of auto, gpt-uefi, gpt-bios, mbr, keep, free'],
       ['trowel.wipe=maybe', 'Cannot use kernel argument trowel.wipe=maybe: it must be 1 or 0'],
       ['trowel.server=10.0.0.1', 'Cannot use kernel argument trowel.server=10.0.0.1: it must be an http:// or https:// URL'],
       ['trowel.template=', 'Cannot use kernel argument trowel.template=: it needs a value'],

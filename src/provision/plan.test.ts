@@ -54,7 +54,7 @@ describe('mergePlan', () => {
     expect(thrown(() => mergePlan({ template: 'Demo' }, {}, defaults)).code).toBe('EBADNAME');
     expect(thrown(() => mergePlan({ template: 'org.example.Demo', version: 'yesterday' }, {}, defaults)).code).toBe('EBADVERSION');
     expect(thrown(() => mergePlan({ template: 'org.example.Demo', layout: 'zfs' }, {}, defaults)).message)
-      .toBe('Cannot use the plan\'s layout "zfs": it must be one of auto, gpt-uefi, gpt-bios, mbr, keep');
+      .toBe('Cannot use the plan\'s layout "zfs": it must be one of auto, gpt-uefi, gpt-bios, mbr, keep, free');
     expect(thrown(() => mergePlan({ template: 'org.example.Demo', wipe: 'yes' as unknown as boolean }, {}, defaults)).code).toBe('EBADPLAN');
     expect(thrown(() => mergePlan({ template: 'org.example.Demo', hostname: 'bad_name' }, {}, defaults)).code).toBe('EBADHOSTNAME');
   });

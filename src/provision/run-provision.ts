@@ -118,7 +118,7 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
 
     const keep = plan.layout === 'keep';
     const chosen = await step('plan', async () => {
-      const disk = pickDisk(disks, diskSpec, { wipe: plan.wipe, keep, minBytes: options.minDiskBytes ?? minimumDiskBytes(keep || plan.layout === 'mbr' ? 'mbr' : 'auto') });
+      const disk = pickDisk(disks, diskSpec, { wipe: plan.wipe, keep, free: plan.layout === 'free', minBytes: options.minDiskBytes ?? minimumDiskBytes(keep || plan.layout === 'mbr' ? 'mbr' : 'auto') });
       const partitions = keep ? undefined : planPartitions(disk, plan.layout);
       return { disk, partitions };
     }, ({ disk, partitions }) => ({

@@ -6,7 +6,7 @@
  */
 import { TrowelError } from '../errors.ts';
 
-export const PLAN_LAYOUTS = ['auto', 'gpt-uefi', 'gpt-bios', 'mbr', 'keep'] as const;
+export const PLAN_LAYOUTS = ['auto', 'gpt-uefi', 'gpt-bios', 'mbr', 'keep', 'free'] as const;
 export const PLAN_MODES = ['unattended', 'tui'] as const;
 export const PLAN_ARCHES = ['x86_64', 'aarch64'] as const;
 
