@@ -7,6 +7,7 @@ import { describeError, TrowelError } from '../errors.ts';
 import { keysCommand } from './keys.ts';
 import { labCommand } from './lab.ts';
 import { machinesCommand } from './machines.ts';
+import { mcastCommand } from './mcast.ts';
 import { provisionCommand } from './provision.ts';
 import { pullCommand } from './pull.ts';
 import { serveCommand } from './serve.ts';
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   keys: { summary: 'create or show the key that signs template manifests', run: (a) => keysCommand(a) },
   lab: { summary: 'a QEMU lab: trowel serve in a private network namespace and VMs that PXE-boot from it', run: labCommand },
   pull: { summary: "bring this pool up to date from another trowel server's pool", run: (a) => pullCommand(a) },
+  mcast: { summary: 'send or receive one file over reliable multicast (send-file, receive-file)', run: (a) => mcastCommand(a) },
   provision: { summary: 'provision this machine (PXE image): disk, partitions, template, bootloader, reboot', run: (a) => provisionCommand(a) },
 };
 
