@@ -1,0 +1,147 @@
+/**
+ * Reliable multicast of one file (the cached, compressed template stream) to
+ * many receivers at once: the public API. The protocol is specified in
+ * docs/multicast.md; the wire format is packet.ts, the erasure code fec.ts.
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log/logger.ts';
+
+export interface McastEndpoint {
+  /** IPv4 multicast group, e.g. 239.255.84.1. */
+  group: string;
+  /** UDP port of the group (data + announcements). */
+  port: number;
+  /** Local IPv4 address of the interface to send on / join on. */
+  interfaceAddress: string;
+  /** u32, chosen by the sender; packets of other sessions are ignored. */
+  sessionId: number;
+  /** 32-byte per-session HMAC key. */
+  key: Buffer;
+}
+
+export interface FecOptions {
+  /** Data blocks per FEC group (k); k + parity blocks per group stay within 255 (GF(2^8)). */
+  groupSize: number;
+  /** Parity blocks sent with every group before anyone asks (0: repairs only on NAK). */
+  proactiveParity: number;
+}
+
+export interface SenderStats {
+  phase: 'waiting' | 'sending' | 'ending';
+  /** Receivers joined and neither done nor dropped. */
+  receivers: number;
+  done: number;
+  dropped: number;
+  /** Payload bytes of first transmissions so far (the file's progress). */
+  bytesSent: number;
+  totalBytes: number;
+  /** Parity packets sent for repairs (NAK-driven) and proactively. */
+  repairs: number;
+  proactive: number;
+  /** Highest loss fraction any receiver reported over its last interval. */
+  loss: number;
+  /** The paced rate now (after congestion feedback). */
+  rateBitsPerSecond: number;
+  packetsSent: number;
+}
+
+export interface ReceiverSummary {
+  id: number;
+  address: string;
+  state: 'active' | 'done' | 'dropped';
+  /** Why a receiver was dropped (silent, behind). */
+  reason?: string;
+  loss: number;
+}
+
+export interface SenderReport {
+  bytes: number;
+  seconds: number;
+  /** Seconds from the first data packet to the end of the session. */
+  dataSeconds: number;
+  blockSize: number;
+  blockCount: number;
+  packetsSent: number;
+  dataPackets: number;
+  repairs: number;
+  proactive: number;
+  badPackets: number;
+  receivers: ReceiverSummary[];
+  rateBitsPerSecond: number;
+}
+
+export interface SenderOptions extends McastEndpoint {
+  /** What to send (the cached .zst); size from stat unless `totalBytes` is given. */
+  file: string;
+  /** Cap, e.g. 900e6. */
+  rateBitsPerSecond: number;
+  /** Wait for this many joins before data (default 1). */
+  minReceivers?: number;
+  /** Start anyway after this long with >= 1 receiver (default 60 s). */
+  maxWaitMs?: number;
+  /** A receiver silent or hopelessly behind this long is dropped (told to fall back); default 10 s. */
+  dropAfterMs?: number;
+  /** Default: the interface's MTU from /sys/class/net/<if>/mtu (jumbo 9000 honoured). */
+  mtu?: number;
+  fec?: FecOptions;
+  /** Bound on the end-of-session handshake: END is repeated at most this long (default 10 s). */
+  endTimeoutMs?: number;
+  /** Give up when nobody joined within this long (default: maxWaitMs + 60 s). */
+  joinTimeoutMs?: number;
+  log?: Logger;
+  signal?: AbortSignal;
+  /** ~1/s: receivers, bytes sent, repairs, loss, rate. */
+  onStats?: (s: SenderStats) => void;
+  /** Tee mode: the file is still growing; never send a block past this many bytes (size comes from `totalBytes`). */
+  availableBytes?: () => number;
+  totalBytes?: number;
+  /** Multicast loopback, for receivers on the sender's own host (tests); default off. */
+  loopback?: boolean;
+  /** Multicast TTL (default 1: the local segment only). */
+  ttl?: number;
+}
+
+export interface ReceiverReport {
+  bytes: number;
+  seconds: number;
+  bytesPerSecond: number;
+  /** Blocks received more than once (repairs that were not needed here). */
+  duplicates: number;
+  /** Blocks rebuilt from parity. */
+  repaired: number;
+  /** Packets this receiver lost, counted from the sender's sequence numbers. */
+  lost: number;
+  loss: number;
+  /** Bytes fetched with fetchRange (late join prefix or after a drop). */
+  fetchedBytes: number;
+  /** Packets rejected: bad HMAC, unparsable, wrong session. */
+  badPackets: number;
+  /** The sender dropped this receiver (it finished through fetchRange). */
+  dropped: boolean;
+}
+
+export interface ReceiverOptions extends McastEndpoint {
+  /** Blocks are written here at their offsets. */
+  spoolFile: string;
+  /** Late joiners / dropped receivers fetch what multicast did not give them (HTTP Range). */
+  fetchRange?: (start: number, endExclusive: number) => Promise<AsyncIterable<Uint8Array>>;
+  /** Fail when no session is heard, or it goes silent, for this long (default 60 s). */
+  timeoutMs?: number;
+  /** u32 identifying this receiver to the sender (default random). */
+  receiverId?: number;
+  log?: Logger;
+  signal?: AbortSignal;
+  onProgress?: (p: { bytes: number; total: number; bytesPerSecond: number }) => void;
+}
+
+export interface McastReceive {
+  /** The stream's bytes in order, as soon as they are contiguous (feeds btrfs receive while the session runs). */
+  readable: Readable;
+  /** Rejects with a TrowelError on timeout / drop without fetchRange / abort. */
+  done: Promise<ReceiverReport>;
+}
+
+export { sendFile } from './sender.ts';
+export { receiveFile } from './receiver.ts';
+export { parseKey } from './key.ts';
+export { blockSizeForMtu, interfaceMtu } from './layout.ts';
