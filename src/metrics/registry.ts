@@ -29,6 +29,11 @@ class Series {
     return this.values.get(labelKey(labels)) ?? 0;
   }
 
+  /** Drops one series (a multicast session that ended long ago), so labels per session stay bounded. */
+  remove(labels: Labels): void {
+    this.values.delete(labelKey(labels));
+  }
+
   /** Sum over every label set that includes all of `match` (all series when empty). */
   total(match: Labels = {}): number {
     let sum = 0;
