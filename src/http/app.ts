@@ -15,6 +15,7 @@ import type { MachineStore } from '../store/machines.ts';
 import type { StreamCache } from '../stream/index.ts';
 import type { ConnectionInfo, RequestContext } from './context.ts';
 import { renderError } from './error-response.ts';
+import { eventStreamRoute } from './event-stream-route.ts';
 import { HttpError } from './http-error.ts';
 import { Router } from './router.ts';
 import { bootFilesRoute } from './routes/boot-files.ts';
@@ -73,6 +74,7 @@ export function buildApp(options: HttpServerOptions, advertisedPort: () => numbe
     .get('/api/v1/machines/:mac/events', listEventsRoute(deps))
     .post('/api/v1/machines/:mac/events', postEventRoute(deps))
     .post('/api/v1/machines/:mac/log', postLogRoute(deps))
+    .get('/api/v1/events', eventStreamRoute())
     .get('/api/v1/keys', keysRoute(deps))
     .get('/api/v1/templates', listTemplatesRoute(deps))
     .get('/api/v1/templates/:name/:arch/:version/manifest', templateManifestRoute(deps))
