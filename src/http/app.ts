@@ -22,6 +22,7 @@ import { bootFilesRoute } from './routes/boot-files.ts';
 import { bootScriptRoute } from './routes/boot-script.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { keysRoute } from './routes/keys.ts';
+import { getInventoryRoute, putInventoryRoute } from './routes/inventory.ts';
 import { getPlanRoute, listEventsRoute, postEventRoute, postLogRoute, putPlanRoute } from './routes/machine-reports.ts';
 import { listMachinesRoute, setActionRoute, showMachineRoute } from './routes/machines.ts';
 import { healthRoute, metricsRoute } from './routes/status.ts';
@@ -74,6 +75,8 @@ export function buildApp(options: HttpServerOptions, advertisedPort: () => numbe
     .get('/api/v1/machines/:mac/events', listEventsRoute(deps))
     .post('/api/v1/machines/:mac/events', postEventRoute(deps))
     .post('/api/v1/machines/:mac/log', postLogRoute(deps))
+    .get('/api/v1/machines/:mac/inventory', getInventoryRoute(deps))
+    .put('/api/v1/machines/:mac/inventory', putInventoryRoute(deps))
     .get('/api/v1/events', eventStreamRoute())
     .get('/api/v1/keys', keysRoute(deps))
     .get('/api/v1/templates', listTemplatesRoute(deps))

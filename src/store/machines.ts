@@ -83,6 +83,17 @@ export class MachineStore {
     return this.statements.get('UPDATE machines SET plan = ? WHERE mac = ?').run(plan ? JSON.stringify(plan) : null, mac).changes > 0;
   }
 
+  /** Stores the hardware inventory the machine reported (JSON text, checked by the caller). */
+  setInventory(mac: string, inventory: string): boolean {
+    return this.statements.get('UPDATE machines SET inventory = ?, inventory_at = ? WHERE mac = ?').run(inventory, this.now(), mac).changes > 0;
+  }
+
+  /** The last inventory the machine reported, or undefined when it sent none (or is unknown). */
+  getInventory(mac: string): { inventory: string; receivedAt: number } | undefined {
+    const row = this.statements.get('SELECT inventory, inventory_at FROM machines WHERE mac = ?').get(mac) as { inventory: string | null; inventory_at: number | null } | undefined;
+    return row?.inventory ? { inventory: row.inventory, receivedAt: row.inventory_at ?? 0 } : undefined;
+  }
+
   setState(mac: string, state: string): boolean {
     return this.statements.get('UPDATE machines SET state = ? WHERE mac = ?').run(state, mac).changes > 0;
   }

@@ -38,4 +38,9 @@ export const MIGRATIONS: readonly string[] = [
   -- The provisioning plan the server holds for a machine (JSON, see docs/provisioning.md).
   ALTER TABLE machines ADD COLUMN plan TEXT;
   `,
+  `
+  -- The hardware the machine last reported (JSON, src/inventory/types.ts) and when the server got it.
+  ALTER TABLE machines ADD COLUMN inventory TEXT;
+  ALTER TABLE machines ADD COLUMN inventory_at INTEGER;
+  `,
 ];

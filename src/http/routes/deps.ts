@@ -3,6 +3,7 @@ import type { TrowelConfig } from '../../config/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { MetricsRegistry } from '../../metrics/registry.ts';
 import type { TemplatePool } from '../../pool/index.ts';
+import type { McastSessions } from '../../mcast-server/index.ts';
 import type { EventStore } from '../../store/events.ts';
 import type { MachineStore } from '../../store/machines.ts';
 import type { StreamCache } from '../../stream/index.ts';
@@ -19,6 +20,8 @@ export interface RouteDeps {
   pool?: TemplatePool;
   /** The signed send-stream cache; without it (no signing key) manifests and streams answer 503. */
   streams?: StreamCache;
+  /** Multicast sessions; without it the multicast routes answer 503. */
+  mcast?: McastSessions;
   /** The port written into boot scripts; known only once the server listens (port 0 in tests). */
   advertisedPort(): number;
   /** Milliseconds since the epoch when the app was created. */
