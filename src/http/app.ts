@@ -10,6 +10,7 @@ import type { TrowelConfig } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsRegistry } from '../metrics/registry.ts';
 import type { TemplatePool } from '../pool/index.ts';
+import type { McastSessions } from '../mcast-server/index.ts';
 import type { EventStore } from '../store/events.ts';
 import type { MachineStore } from '../store/machines.ts';
 import type { StreamCache } from '../stream/index.ts';
@@ -22,6 +23,7 @@ import { bootFilesRoute } from './routes/boot-files.ts';
 import { bootScriptRoute } from './routes/boot-script.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { keysRoute } from './routes/keys.ts';
+import { listSessionsRoute, machineMulticastRoute, showSessionRoute, startSessionRoute, teeReportRoute } from './routes/multicast.ts';
 import { getInventoryRoute, putInventoryRoute } from './routes/inventory.ts';
 import { getPlanRoute, listEventsRoute, postEventRoute, postLogRoute, putPlanRoute } from './routes/machine-reports.ts';
 import { listMachinesRoute, setActionRoute, showMachineRoute } from './routes/machines.ts';
@@ -45,6 +47,8 @@ export interface HttpServerOptions {
   pool?: TemplatePool;
   /** Signed send streams of the pool's templates; absent without a signing key. */
   streams?: StreamCache;
+  /** Multicast sessions of the pool's streams; absent without streams. */
+  mcast?: McastSessions;
 }
 
 export interface HttpApp {
@@ -75,6 +79,11 @@ export function buildApp(options: HttpServerOptions, advertisedPort: () => numbe
     .get('/api/v1/machines/:mac/events', listEventsRoute(deps))
     .post('/api/v1/machines/:mac/events', postEventRoute(deps))
     .post('/api/v1/machines/:mac/log', postLogRoute(deps))
+    .post('/api/v1/machines/:mac/multicast', machineMulticastRoute(deps))
+    .put('/api/v1/machines/:mac/multicast/:session', teeReportRoute(deps))
+    .get('/api/v1/multicast/sessions', listSessionsRoute(deps))
+    .post('/api/v1/multicast/sessions', startSessionRoute(deps))
+    .get('/api/v1/multicast/sessions/:session', showSessionRoute(deps))
     .get('/api/v1/machines/:mac/inventory', getInventoryRoute(deps))
     .put('/api/v1/machines/:mac/inventory', putInventoryRoute(deps))
     .get('/api/v1/events', eventStreamRoute())
