@@ -10,6 +10,7 @@ import type { TrowelConfig } from '../config/index.ts';
 import { startDhcpServer } from '../dhcp/index.ts';
 import { loadOrCreateAdminToken, startHttpServer } from '../http/index.ts';
 import type { Logger } from '../log/logger.ts';
+import { McastSessions, runMcastSender } from '../mcast-server/index.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import { TemplatePool } from '../pool/index.ts';
 import { EventStore, MachineStore, openDatabase } from '../store/index.ts';
@@ -42,8 +43,13 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
 
   try {
     const { pool, streams } = await openTemplates(config.stateDir, metrics, log.child('templates'));
+    // Sessions are sent from the stream cache's files, so they need it; mcast.enabled decides whether machines get them.
+    const mcast = streams
+      ? new McastSessions({ config: config.mcast, interfaceAddress: config.listen.address, streams, runSender: runMcastSender, metrics, log: log.child('mcast') })
+      : undefined;
+    if (mcast) stops.push(() => mcast.close());
     const http = await listening('HTTP', config.http.port, () =>
-      startHttpServer({ config, machines, events, metrics, log: log.child('http'), adminToken, pool, streams }),
+      startHttpServer({ config, machines, events, metrics, log: log.child('http'), adminToken, pool, streams, mcast }),
     );
     stops.push(() => http.close());
 
