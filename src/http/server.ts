@@ -13,6 +13,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from '../log/logger.ts';
 import { buildApp, type HttpApp, type HttpServerOptions } from './app.ts';
 import { renderError } from './error-response.ts';
+import { EventStream } from './event-stream.ts';
 import { HttpError } from './http-error.ts';
 
 export interface HttpServer {
@@ -49,6 +50,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
   });
+  // WebSocket upgrades bypass the fetch-style app: the live event stream takes them.
+  const stream = new EventStream({ machines: options.machines, events: options.events, metrics: options.metrics, log });
+  server.on('upgrade', (req, socket, head) => stream.handleUpgrade(req, socket, head));
   log.info('listening', { address: options.bindAddress ?? '0.0.0.0', port });
 
   return {
@@ -56,6 +60,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     close: () =>
       new Promise<void>((resolve) => {
         // Stop accepting, then cut open connections (in-flight downloads included): a stop must not hang.
+        // Upgraded sockets are no longer the server's, so the stream closes its own.
+        stream.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
