@@ -7,6 +7,7 @@
  */
 import { request, type Dispatcher } from 'undici';
 import { TrowelError } from '../errors.ts';
+import type { PackageDiff } from '../pool/packages.ts';
 
 export interface RemoteVersion {
   version: string;
@@ -53,6 +54,11 @@ export class TemplateApi {
    */
   async fetchManifest(ref: TemplateRefLike, parent: string | null): Promise<unknown> {
     return this.#getJson(`fetch the manifest of ${describeRef(ref, parent)}`, this.#path(ref, 'manifest', parent), 10 * this.#timeoutMs);
+  }
+
+  /** What changed in the installed packages from `parent` to `ref` (GET .../packages?parent=). */
+  async packageDiff(ref: TemplateRefLike, parent: string): Promise<PackageDiff> {
+    return (await this.#getJson(`list the package changes of ${describeRef(ref, parent)}`, this.#path(ref, 'packages', parent))) as PackageDiff;
   }
 
   streamUrl(ref: TemplateRefLike, parent: string | null): string {
