@@ -56,13 +56,18 @@ export class ProvisionServer {
     await this.#call(`report ${event.step} ${event.state}`, 'POST', 'events', JSON.stringify(event), 'application/json');
   }
 
+  /** The machine's hardware (src/inventory), as the console collects it. */
+  async putInventory(inventory: object): Promise<void> {
+    await this.#call('send the inventory', 'PUT', 'inventory', JSON.stringify(inventory), 'application/json');
+  }
+
   /** Log lines, newline-separated. */
   async postLog(lines: string): Promise<void> {
     await this.#call('send the log', 'POST', 'log', lines, 'text/plain; charset=utf-8');
   }
 
   /** @private */
-  async #call(what: string, method: 'GET' | 'POST', path: string, body?: string, type?: string): Promise<unknown> {
+  async #call(what: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: string, type?: string): Promise<unknown> {
     const url = `${this.server}/api/v1/machines/${encodeURIComponent(this.mac)}/${path}`;
     let response: Dispatcher.ResponseData;
     try {
