@@ -10,7 +10,8 @@ import { ARCHES, type Arch } from '../pool/names.ts';
 
 export const MODES = ['unattended', 'tui'] as const;
 export type Mode = (typeof MODES)[number];
-export const TRANSPORTS = ['http', 'multicast'] as const;
+/** http: download; multicast: receive the server's session; tee: download and send it on as a session on this segment. */
+export const TRANSPORTS = ['http', 'multicast', 'tee'] as const;
 export type StreamTransport = (typeof TRANSPORTS)[number];
 export const ACTIONS = ['discover', 'provision'] as const;
 /** Diagnostics run during provisioning: `dd` compares the disk's own write rate with the receive's. */

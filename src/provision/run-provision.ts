@@ -31,6 +31,7 @@ import { deployRoot } from './deploy.ts';
 import { mergePlan, type ProvisionPlan } from './plan.ts';
 import { mountPoolTop, unmount } from './pool-mount.ts';
 import { rebootMachine } from './reboot.ts';
+import { receiveBody, withHttpFallback } from './receive-transport.ts';
 import { StepReporter } from './reporter.ts';
 import { ProvisionServer, type ProvisionEvent, type Step } from './server-client.ts';
 
@@ -130,7 +131,6 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
     // Everything the writes depend on is checked before the first one.
     if (!args.server) throw new TrowelError('ENOSERVER', 'Cannot provision: no server to receive the template from', { hint: 'boot with trowel.server=URL' });
     if (!args.key) throw new TrowelError('ENOKEY', 'Cannot provision: no pinned key to verify the template with', { hint: 'boot with trowel.key=<base64 SPKI DER> (trowel keys show prints it)' });
-    if (plan.transport !== 'http') throw new TrowelError('ETRANSPORT', `Cannot receive over ${plan.transport}: only http is built so far`, { hint: 'use trowel.transport=http' });
     const publicKey = parsePublicKey(args.key, 'trowel.key');
     const remote = await resolveRemote(args, plan, options);
 
@@ -163,14 +163,23 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       const ref: TemplateRef = { name: plan.template, arch: plan.arch, version: remote.version };
       if (onDisk.includes(remote.version)) return { ref, parent: null, subvolume: subvolumeName(ref), bytes: 0, unpackedBytes: 0, ms: 0, already: true };
       const parent = onDisk.filter((v) => v < remote.version && remote.known.has(v)).at(-1) ?? null;
-      const r = await receiveTemplate({
-        server: args.server!, name: plan.template, arch: plan.arch, version: remote.version, parent, intoDir: pool, publicKey, log, fetch: options.fetch,
+      // The transport's own words (which session, or why HTTP after all) go into the step's events.
+      let via = 'over http';
+      const transport = {
+        transport: plan.transport, server: args.server!, mac: args.mac, token: args.token, log,
+        note: (message: string) => {
+          via = message.replace(/^warning: /, '');
+          reporter.report({ step: 'receive', state: 'progress', message });
+        },
+      };
+      const r = await withHttpFallback(receiveBody(transport), (body) => receiveTemplate({
+        server: args.server!, name: plan.template, arch: plan.arch, version: remote.version, parent, intoDir: pool, publicKey, log, fetch: options.fetch, body,
         onProgress: (p) => reporter.report({ step: 'receive', state: 'progress', bytes: p.bytes, totalBytes: p.total, rate: Math.round(p.bytesPerSecond) }),
-      });
-      return { ref: r.ref, parent, subvolume: basename(r.path), bytes: r.manifest.compressedSize, unpackedBytes: r.manifest.uncompressedSize, ms: r.elapsedMs, already: false };
+      }), transport);
+      return { ref: r.ref, parent, subvolume: basename(r.path), bytes: r.manifest.compressedSize, unpackedBytes: r.manifest.uncompressedSize, ms: r.elapsedMs, already: false, via };
     }, (r) => ({
       bytes: r.bytes, totalBytes: r.bytes, rate: r.ms > 0 ? Math.round((r.bytes * 1000) / r.ms) : 0,
-      message: r.already ? `${r.subvolume} is already on the disk` : `${r.subvolume}${r.parent ? ` (incremental from ${r.parent})` : ''}`,
+      message: r.already ? `${r.subvolume} is already on the disk` : `${r.subvolume}${r.parent ? ` (incremental from ${r.parent})` : ''} ${r.via}`,
     }));
     result.template = received.ref;
     result.parent = received.parent;

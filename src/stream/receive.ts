@@ -8,10 +8,16 @@
  * (receive-staging.ts) and is renamed to its template name only once
  * verified; anything wrong deletes it. So the only subvolume a receive
  * leaves behind is a complete, verified, read-only one.
+ *
+ * The compressed body comes over HTTP unless `body` hands in another
+ * source (multicast, tee: src/mcast-client/); whatever brings the bytes,
+ * they pass the same sha-256 tap and size checks against the signed
+ * manifest before the subvolume is kept.
  */
 import type { KeyObject } from 'node:crypto';
 import { lstat, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TrowelError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
@@ -49,6 +55,34 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
   /** Retry, backoff, timeouts and dispatcher of the stream download. */
   fetch?: Pick<ResumableFetchOptions, 'retries' | 'backoff' | 'headersTimeoutMs' | 'bodyTimeoutMs' | 'dispatcher'>;
+  /** Where the compressed body comes from (default: the resumable HTTP download). Called once the manifest is verified. */
+  body?: (context: BodyContext) => Promise<BodySource>;
+}
+
+/** What a body source knows when it is asked for the stream. */
+export interface BodyContext {
+  /** The verified manifest: size and digest the bytes must match. */
+  manifest: Manifest;
+  ref: TemplateRef;
+  parent: string | null;
+  /** The stream's URL on the server (for Range requests). */
+  streamUrl: string;
+  intoDir: string;
+  /** The default source: the resumable HTTP download, with progress and retries reported as usual. */
+  http(): Readable;
+  /** Reports how many compressed bytes arrived so far. */
+  progress(bytes: number): void;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+/** The compressed stream's bytes in order, and what else the transport must finish before the subvolume is kept. */
+export interface BodySource {
+  stream: Readable;
+  /** Settles when the transport is finished (e.g. a multicast session's end); a rejection fails the receive. */
+  done?: Promise<unknown>;
+  /** Runs after the receive, however it ended (removes spool files). */
+  cleanup?: () => Promise<void>;
 }
 
 export interface ReceivedTemplate {
@@ -129,7 +163,8 @@ async function transfer(
   context: { ref: TemplateRef; parent: string | null; subvolume: string; staging: string; log: Logger; onRetry: () => void },
 ): Promise<void> {
   const meter = new ProgressMeter({ total: manifest.compressedSize });
-  const source = resumableFetch(api.streamUrl(context.ref, context.parent), {
+  const streamUrl = api.streamUrl(context.ref, context.parent);
+  const http = () => resumableFetch(streamUrl, {
     ...options.fetch,
     expectedSize: manifest.compressedSize,
     etag: `"${manifest.sha256}"`,
@@ -140,6 +175,32 @@ async function transfer(
       context.onRetry();
       options.onRetry?.(info);
     },
+  });
+  const body: BodySource = options.body
+    ? await options.body({
+      manifest, ref: context.ref, parent: context.parent, streamUrl, intoDir: options.intoDir, http,
+      progress: (bytes) => options.onProgress?.(meter.update(bytes)), log: context.log, signal: options.signal,
+    })
+    : { stream: http() };
+  try {
+    await receiveBody(options, manifest, context, body);
+  } finally {
+    await body.cleanup?.().catch((e: unknown) => context.log.warn('body_cleanup_failed', { error: reasonOf(e) }));
+  }
+}
+
+/** @private The body -> sha-256 tap -> zstd -> size tap -> guard -> btrfs receive; then the transport's own end. */
+async function receiveBody(
+  options: ReceiveOptions,
+  manifest: Manifest,
+  context: { subvolume: string; staging: string; parent: string | null },
+  body: BodySource,
+): Promise<void> {
+  const source = body.stream;
+  // A transport that fails while its stream waits for bytes must end the stream, or the pipeline waits forever.
+  const transportDone = (body.done ?? Promise.resolve()).then(() => undefined, (e: unknown) => {
+    source.destroy(e as Error);
+    return e;
   });
   const compressed = new ByteTap({ hash: true });
   const uncompressed = new ByteTap();
@@ -156,10 +217,12 @@ async function transfer(
   const pipeError = await piped;
   if (pipeError !== undefined && receiver.child.exitCode === null && receiver.child.signalCode === null) receiver.child.kill('SIGTERM');
   const receiveError = await received;
+  const transportError = pipeError === undefined && receiveError === undefined ? await transportDone : undefined;
   // A broken pipe into btrfs receive is explained by its own failure; any other stream error explains the receive's.
   if (pipeError !== undefined && !isBrokenPipe(pipeError)) throw pipeError;
   if (receiveError !== undefined) throw receiveError;
   if (pipeError !== undefined) throw pipeError;
+  if (transportError !== undefined) throw transportError;
   const mismatch = streamMismatch(manifest, {
     compressedBytes: compressed.bytes,
     compressedSha256: compressed.sha256(),
