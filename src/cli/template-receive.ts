@@ -2,10 +2,14 @@
  * `trowel template receive`: one template version from a trowel server into
  * a btrfs directory, verified against a pinned key (docs/templates.md,
  * "Receiving"). Prints the received subvolume's path on stdout; progress
- * goes to stderr. Wiring only: the work is receiveTemplate().
+ * goes to stderr. With --multicast the body comes from the server's
+ * multicast session for that stream (src/mcast-client), verified the same
+ * way. Wiring only: the work is receiveTemplate().
  */
 import type { KeyObject } from 'node:crypto';
 import { describeError } from '../errors.ts';
+import { describeTransport, multicastBody, teeBody } from '../mcast-client/index.ts';
+import { normalizeMac } from '../wire/mac.ts';
 import { LATEST } from '../pool/index.ts';
 import { parsePublicKey, readPublicKeyFile } from '../stream/index.ts';
 import { createProgressLine } from '../stream/progress-line.ts';
@@ -16,6 +20,7 @@ import type { CommandIo } from './machines.ts';
 
 const USAGE = `usage: trowel template receive --server URL --name NAME --arch ARCH --into DIR
                                (--key FILE | --key-base64 B64) [--version VERSION] [--parent VERSION]
+                               [--multicast | --tee --mac MAC [--token T] [--interface ADDR]]
 
 options:
   --server URL      the trowel server to receive from (default $TROWEL_SERVER)
@@ -25,7 +30,12 @@ options:
   --parent V        receive incrementally from V, already received into DIR
   --into DIR        a directory on a btrfs filesystem
   --key FILE        the server's public key (PEM, from "trowel keys show")
-  --key-base64 B64  the same key as base64 SPKI DER (the trowel.key= form)`;
+  --key-base64 B64  the same key as base64 SPKI DER (the trowel.key= form)
+  --multicast       receive the server's multicast session of the stream (HTTP when the server has none)
+  --tee             fetch over HTTP and send it on as a multicast session on this segment
+  --mac MAC         the machine asking for the session (with --multicast or --tee)
+  --token T         that machine's token, or the admin token (default $TROWEL_TOKEN)
+  --interface ADDR  the local address to join or send on (default: the one that reaches the server)`;
 
 const OPTIONS = {
   server: { type: 'string' },
@@ -36,6 +46,11 @@ const OPTIONS = {
   into: { type: 'string' },
   key: { type: 'string' },
   'key-base64': { type: 'string' },
+  multicast: { type: 'boolean' },
+  tee: { type: 'boolean' },
+  mac: { type: 'string' },
+  token: { type: 'string' },
+  interface: { type: 'string' },
 } as const;
 
 /** Output for commands that draw progress: stderr's terminal facts decide the rendering. */
@@ -96,6 +111,10 @@ export async function templateReceiveCommand(argv: string[], io: ProgressIo = pr
       if (values[required] === undefined) throw new UsageError(`missing --${required}`, USAGE);
     }
     const publicKey = await pinnedKey(values, USAGE);
+    const body = transportBody(values, server, io, (message) => {
+      io.stderr(`${newline()}${message}\n`);
+      drawn = false;
+    });
     const line = createProgressLine({ write: io.stderr, isTTY: stderrIsTTY(io), columns: io.stderrColumns ?? process.stderr.columns });
     let label = describeRef({ name: values.name!, arch: values.arch!, version: values.version ?? LATEST }, values.parent ?? null);
     let last: Parameters<typeof line.update>[1] | undefined;
@@ -107,6 +126,7 @@ export async function templateReceiveCommand(argv: string[], io: ProgressIo = pr
       parent: values.parent ?? null,
       intoDir: values.into!,
       publicKey,
+      body,
       onManifest: (m) => (label = describeRef(m, m.parent)),
       onProgress: (p) => {
         line.update(label, (last = p));
@@ -128,6 +148,21 @@ export async function templateReceiveCommand(argv: string[], io: ProgressIo = pr
     io.stderr(`${newline()}trowel: ${describeError(e)}\n`);
     return 1;
   }
+}
+
+/** @private The multicast or tee body source the options ask for, or undefined for HTTP. */
+function transportBody(values: ReturnType<typeof parse>, server: string, io: ProgressIo, say: (message: string) => void) {
+  if (values.multicast && values.tee) throw new UsageError('give --multicast or --tee, not both', USAGE);
+  if (!values.multicast && !values.tee) {
+    for (const only of ['mac', 'token', 'interface'] as const) if (values[only] !== undefined) throw new UsageError(`--${only} goes with --multicast or --tee`, USAGE);
+    return undefined;
+  }
+  const mac = values.mac === undefined ? undefined : normalizeMac(values.mac);
+  if (mac === undefined) throw new UsageError(values.mac === undefined ? 'missing --mac (the machine asking for the session)' : `"${values.mac}" is not a MAC address`, USAGE);
+  const token = values.token ?? io.env.TROWEL_TOKEN;
+  if (token === undefined) throw new UsageError('missing --token (the machine\'s token or the admin token)', USAGE);
+  const options = { server, mac, token, interfaceAddress: values.interface, onTransport: (n: Parameters<typeof describeTransport>[0]) => say(describeTransport(n)) };
+  return values.tee ? teeBody(options) : multicastBody(options);
 }
 
 /** @private */

@@ -1,6 +1,7 @@
 /**
  * Multicast sessions over HTTP (docs/multicast-sessions.md):
- * - POST /api/v1/machines/:mac/multicast, with the machine's own token: the
+ * - POST /api/v1/machines/:mac/multicast, with the machine's own token (or
+ *   the admin's, for `trowel template receive --multicast` by hand): the
  *   session it should receive (or, tee, send) a stream from. The answer
  *   carries the session key, so this authenticated route is the only place
  *   the key ever leaves the server.
@@ -15,7 +16,7 @@ import type { McastSessions, SessionStats, StreamKey } from '../../mcast-server/
 import { LATEST, validateArch, validateName, validateVersion } from '../../pool/index.ts';
 import { EventKind } from '../../store/index.ts';
 import { CommandError } from '../../sys/run.ts';
-import { requireAdmin, requireMachine } from '../auth.ts';
+import { bearerToken, requireAdmin, requireMachine, tokensEqual } from '../auth.ts';
 import type { Handler } from '../context.ts';
 import { HttpError } from '../http-error.ts';
 import { readJson } from '../read-json.ts';
@@ -28,13 +29,14 @@ const STREAM_BODY = '{"name": "org.example.Desktop", "arch": "x86_64", "version"
 export function machineMulticastRoute(deps: RouteDeps): Handler {
   return async ({ request, params, peer, log }) => {
     const mac = macParam(params['mac']);
-    requireMachine(request, deps.machines, mac);
+    const token = bearerToken(request);
+    if (token === undefined || !tokensEqual(token, deps.adminToken)) requireMachine(request, deps.machines, mac);
     const mcast = requireSessions(deps);
     const body = await readJson(request, 'offer a multicast session', STREAM_BODY);
     const stream = await streamOf(deps, body);
     const tee = (body as { tee?: unknown }).tee === true;
     const offer = await translate(() => mcast.offer(stream, mac, { tee }), stream);
-    deps.events?.append(mac, EventKind.log, {
+    if (deps.machines.get(mac)) deps.events?.append(mac, EventKind.log, {
       line: `multicast: session ${offer.sessionId} on ${offer.group}:${offer.port} as ${offer.role}${offer.startsInMs > 0 ? `, sending in ${Math.ceil(offer.startsInMs / 1000)} s` : ''}`,
     });
     log.info('mcast_offered', { peer, mac, sessionId: offer.sessionId, role: offer.role });
