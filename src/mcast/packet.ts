@@ -62,6 +62,10 @@ export interface AnnouncePacket {
   nextBlock: number;
   /** The sequence number of the last block packet sent before this announce. */
   seq: number;
+  /** How often each receiver should send STATUS (the sender spreads its load as receivers grow). */
+  statusIntervalMs: number;
+  /** A receiver also sends STATUS after every this many block packets: the acks that clock the window. */
+  ackEvery: number;
 }
 
 export interface JoinPacket {
@@ -92,6 +96,8 @@ export interface StatusPacket {
   lossBasisPoints: number;
   /** First block this receiver expects from multicast (after a prefix it fetches itself). */
   firstBlock: number;
+  /** The receive buffer its socket got (SO_RCVBUF): the sender keeps less than this in flight. */
+  receiveBuffer: number;
   needs: GroupNeed[];
 }
 
@@ -192,6 +198,8 @@ export function decodePacket(packet: Buffer, auth: PacketAuth): McastPacket {
         availableBlocks: r.u32(),
         nextBlock: r.u32(),
         seq: r.u32(),
+        statusIntervalMs: r.u16(),
+        ackEvery: r.u16(),
       };
       break;
     }
@@ -207,6 +215,7 @@ export function decodePacket(packet: Buffer, auth: PacketAuth): McastPacket {
         rateKiBps: r.u32(),
         lossBasisPoints: r.u16(),
         firstBlock: r.u32(),
+        receiveBuffer: r.u32(),
       };
       const count = r.u16();
       if (count * 5 !== r.remaining) throw new WireError(`Cannot parse STATUS: ${count} needs in ${r.remaining} bytes`);
@@ -281,7 +290,9 @@ function writeBody(b: Buffer, p: McastPacket): number {
       o = b.writeUInt16BE(p.controlPort, o);
       o = b.writeUInt32BE(p.availableBlocks, o);
       o = b.writeUInt32BE(p.nextBlock, o);
-      return b.writeUInt32BE(p.seq >>> 0, o);
+      o = b.writeUInt32BE(p.seq >>> 0, o);
+      o = b.writeUInt16BE(Math.min(p.statusIntervalMs, 0xffff), o);
+      return b.writeUInt16BE(Math.min(p.ackEvery, 0xffff), o);
     case PacketType.JOIN:
       return b.writeUInt32BE(p.receiver >>> 0, o);
     case PacketType.STATUS:
@@ -293,6 +304,7 @@ function writeBody(b: Buffer, p: McastPacket): number {
       o = b.writeUInt32BE(Math.min(Math.round(p.rateKiBps), 0xffffffff), o);
       o = b.writeUInt16BE(Math.min(Math.round(p.lossBasisPoints), 10000), o);
       o = b.writeUInt32BE(p.firstBlock, o);
+      o = b.writeUInt32BE(Math.min(p.receiveBuffer, 0xffffffff), o);
       o = b.writeUInt16BE(p.needs.length, o);
       for (const n of p.needs) {
         o = b.writeUInt32BE(n.group, o);

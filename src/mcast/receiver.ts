@@ -1,10 +1,570 @@
-import { Readable } from 'node:stream';
+/**
+ * The receiving end of a session (docs/multicast.md): joins the group,
+ * learns the layout from ANNOUNCE, writes blocks into the spool, rebuilds
+ * lost ones from parity, tells the sender per FEC group what it still needs
+ * (STATUS), and ends with DONE. A late joiner or a dropped receiver gets
+ * the rest through `fetchRange`. Bad packets are counted and dropped.
+ */
+import { createSocket, type Socket } from 'node:dgram';
 import { TrowelError } from '../errors.ts';
-import type { McastReceive, ReceiverOptions } from './index.ts';
+import { silentLogger } from '../log/logger.ts';
+import { BlockMap } from './blockmap.ts';
+import { recoverBlocks, type ParitySymbol } from './fec.ts';
+import { PacketAuth } from './hmac.ts';
+import type { McastReceive, ReceiverOptions, ReceiverReport } from './index.ts';
+import { blockLength, groupLength, layoutFor, type Layout } from './layout.ts';
+import {
+  type AnnouncePacket,
+  decodePacket,
+  DropReason,
+  encodePacket,
+  type GroupNeed,
+  MAX_STATUS_ENTRIES,
+  PacketType,
+  Phase,
+  type McastPacket,
+} from './packet.ts';
+import { Spool } from './spool.ts';
+import { SpoolReader } from './spool-reader.ts';
+
+/** Socket receive buffer asked for; the kernel caps it at net.core.rmem_max. */
+const RECEIVE_BUFFER = 16 << 20;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_STATUS_MS = 50;
+/** DONE is repeated this often until the sender acknowledges it, at most DONE_TRIES times. */
+const DONE_RETRY_MS = 100;
+const DONE_TRIES = 10;
+/** Present blocks between missing runs a fallback fetch takes along rather than splitting the request (~1.4 MB). */
+const FETCH_MERGE_BLOCKS = 1024;
+
+function bindSocket(socket: Socket, port: number, address?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, address, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
 
 export function receiveFile(options: ReceiverOptions): McastReceive {
-  return {
-    readable: Readable.from([]),
-    done: Promise.reject(new TrowelError('EMCAST', `Cannot receive into ${options.spoolFile}: multicast receiver not implemented yet`)),
-  };
+  const receiver = new Receiver(options);
+  return { readable: receiver.reader, done: receiver.run() };
+}
+
+class Receiver {
+  readonly reader: SpoolReader;
+  private readonly options: ReceiverOptions;
+  private readonly auth: PacketAuth;
+  private readonly log;
+  private readonly id: number;
+  private data: Socket | undefined;
+  private control: Socket | undefined;
+  private layout: Layout | undefined;
+  private map: BlockMap | undefined;
+  private spool: Spool | undefined;
+  private sender: { address: string; port: number } | undefined;
+  private statusIntervalMs = DEFAULT_STATUS_MS;
+  private ackEvery = 0;
+  private sinceStatus = 0;
+  private receiveBuffer = 0;
+  /** Joined while the sender still waited: everything comes by multicast, no prefix to fetch. */
+  private joinedEarly = false;
+  /** Groups below this come from fetchRange, not multicast (late join). */
+  private firstGroup: number | undefined;
+  /** Groups before this have had all their data sent (per what this receiver saw). */
+  private passedGroups = 0;
+  private ended = false;
+  private lowestIncomplete = 0;
+  private readonly parity = new Map<number, ParitySymbol[]>();
+  private groupBuffer = new Uint8Array(0);
+
+  // Loss from sequence numbers: block packets are numbered by the sender.
+  private highestSeq = -1;
+  private intervalStartSeq = -1;
+  private intervalReceived = 0;
+  private lastLoss = 0;
+  private received = 0;
+  private firstSeq = -1;
+
+  private duplicates = 0;
+  private repaired = 0;
+  private badPackets = 0;
+  private fetchedBytes = 0;
+  private dropped = false;
+  private fallingBack = false;
+
+  private readonly started = Date.now();
+  private lastHeard = Date.now();
+  private lastJoinSent = 0;
+  private lastStatusSent = 0;
+  private lastProgressBytes = 0;
+  private lastProgressAt = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+  private settle: { resolve: (r: ReceiverReport) => void; reject: (e: Error) => void } | undefined;
+  private finished = false;
+  private fetches: Promise<void>[] = [];
+
+  constructor(options: ReceiverOptions) {
+    this.options = options;
+    this.auth = new PacketAuth(options.key);
+    this.log = options.log ?? silentLogger;
+    this.id = options.receiverId ?? (Math.random() * 0xffffffff) >>> 0;
+    this.reader = new SpoolReader({
+      path: () => this.spool?.path,
+      totalBytes: () => this.layout?.totalBytes,
+      readableBytes: () => {
+        if (!this.map || !this.layout || !this.spool) return 0;
+        this.spool.flush();
+        return Math.min(this.layout.totalBytes, this.map.contiguous * this.layout.blockSize);
+      },
+    });
+  }
+
+  run(): Promise<ReceiverReport> {
+    return new Promise<ReceiverReport>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      const signal = this.options.signal;
+      if (signal?.aborted) return this.fail(abortError(signal));
+      signal?.addEventListener('abort', () => this.fail(abortError(signal)), { once: true });
+      this.open().catch((e: unknown) => this.fail(e));
+    });
+  }
+
+  private async open(): Promise<void> {
+    const { group, port, interfaceAddress } = this.options;
+    const data = createSocket({ type: 'udp4', reuseAddr: true });
+    this.data = data;
+    const control = createSocket({ type: 'udp4' });
+    this.control = control;
+    data.on('error', (e) => this.fail(socketError('receive on', `${group}:${port}`, e)));
+    control.on('error', (e) => this.fail(socketError('use the control socket on', interfaceAddress, e)));
+    try {
+      // Bound to the group address, the socket sees only this group's datagrams on the port.
+      await bindSocket(data, port, group);
+      data.addMembership(group, interfaceAddress);
+      await bindSocket(control, 0, interfaceAddress);
+    } catch (e) {
+      throw socketError('join', `${group}:${port} on ${interfaceAddress}`, e);
+    }
+    if (this.finished) return;
+    try {
+      data.setRecvBufferSize(RECEIVE_BUFFER);
+    } catch {
+      // Refused: the sender sizes its window to what the socket got.
+    }
+    this.receiveBuffer = data.getRecvBufferSize();
+    data.on('message', (msg, rinfo) => this.onPacket(msg, rinfo.address));
+    control.on('message', (msg) => this.onPacket(msg, undefined));
+    this.log.debug('mcast.receiver_joined', { group, port, interfaceAddress, receiver: this.id });
+    this.every(() => this.onTick(), 10);
+  }
+
+  private every(fn: () => void, ms: number): void {
+    this.timers.push(setInterval(fn, ms));
+  }
+
+  private onPacket(msg: Buffer, from: string | undefined): void {
+    let p: McastPacket;
+    try {
+      p = decodePacket(msg, this.auth);
+    } catch {
+      this.badPackets++;
+      return;
+    }
+    if (p.session !== this.options.sessionId) {
+      this.badPackets++;
+      return;
+    }
+    this.lastHeard = Date.now();
+    switch (p.type) {
+      case PacketType.DATA:
+        this.onData(p.seq, p.block, p.payload);
+        return this.maybeAck();
+      case PacketType.PARITY:
+        this.onParity(p.seq, p.group, p.index, p.payload);
+        return this.maybeAck();
+      case PacketType.ANNOUNCE:
+        return this.onAnnounce(p, from);
+      case PacketType.END:
+        this.noteSeqBound(p.seq);
+        this.ended = true;
+        if (this.layout) this.passedGroups = this.layout.groupCount;
+        if (p.final && !this.map?.isComplete) return this.fallBack('the sender ended the session');
+        return this.sendStatus(true);
+      case PacketType.DROP:
+        if (p.receiver !== this.id) return;
+        return this.fallBack(`the sender dropped this receiver (${dropReasonText(p.reason)})`);
+      case PacketType.DONE:
+        if (p.ack && p.receiver === this.id) this.doneAcked = true;
+        return;
+      default:
+        return; // JOIN and STATUS are for the sender
+    }
+  }
+
+  /** Every `ackEvery` block packets a STATUS: the sender's window moves on these. */
+  private maybeAck(): void {
+    if (this.ackEvery > 0 && this.sinceStatus >= this.ackEvery) this.sendStatus(false);
+  }
+
+  private onAnnounce(p: AnnouncePacket, from: string | undefined): void {
+    if (from === undefined) return;
+    if (!this.layout) {
+      try {
+        this.layout = layoutFor(p.totalBytes, p.blockSize, p.groupSize);
+        this.spool = new Spool(this.options.spoolFile, p.totalBytes);
+      } catch (e) {
+        return this.fail(new TrowelError('EMCAST_SPOOL', `Cannot spool the stream into ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e }));
+      }
+      this.map = new BlockMap(this.layout);
+      this.groupBuffer = new Uint8Array(this.layout.groupSize * this.layout.blockSize);
+      this.log.info('mcast.session_found', { session: p.session, bytes: p.totalBytes, blockSize: p.blockSize, groupSize: p.groupSize, phase: p.phase });
+      this.reader.notify();
+      if (this.map.isComplete) return this.finish();
+    } else if (p.totalBytes !== this.layout.totalBytes || p.blockSize !== this.layout.blockSize || p.groupSize !== this.layout.groupSize) {
+      this.badPackets++;
+      return;
+    }
+    this.sender = { address: from, port: p.controlPort };
+    this.statusIntervalMs = Math.max(10, p.statusIntervalMs || DEFAULT_STATUS_MS);
+    this.ackEvery = p.ackEvery;
+    this.noteSeqBound(p.seq);
+    if (p.phase === Phase.WAITING) {
+      this.joinedEarly = true;
+      const now = Date.now();
+      if (now - this.lastJoinSent >= 50) {
+        this.lastJoinSent = now;
+        this.sendControl(encodePacket({ type: PacketType.JOIN, session: this.options.sessionId, receiver: this.id }, this.auth));
+      }
+    } else if (p.phase === Phase.ENDING) {
+      this.ended = true;
+      this.passedGroups = this.layout.groupCount;
+    }
+    if (this.firstGroup === undefined && p.phase !== Phase.WAITING) this.decideFirstGroup(p.nextBlock);
+  }
+
+  /**
+   * Where multicast starts for this receiver. Joined in time: block 0. Late
+   * with fetchRange: at the first whole group after what is on the wire now;
+   * the prefix comes over HTTP at the same time. Late without it: block 0
+   * too, its needs bring the prefix as repairs.
+   */
+  private decideFirstGroup(nextBlock: number): void {
+    const layout = this.layout!;
+    if (this.joinedEarly || !this.options.fetchRange || nextBlock === 0) {
+      this.firstGroup = 0;
+      return;
+    }
+    const first = Math.min(layout.groupCount, Math.ceil(nextBlock / layout.groupSize));
+    this.firstGroup = first;
+    this.lowestIncomplete = Math.max(this.lowestIncomplete, first);
+    const end = Math.min(layout.totalBytes, first * layout.groupSize * layout.blockSize);
+    this.log.info('mcast.late_join', { receiver: this.id, fetchBytes: end, firstGroup: first });
+    if (end > 0) this.fetch(0, end);
+  }
+
+  private noteSeq(seq: number): void {
+    this.sinceStatus++;
+    this.received++;
+    this.intervalReceived++;
+    if (this.firstSeq < 0) {
+      this.firstSeq = seq;
+      this.intervalStartSeq = seq - 1;
+    }
+    if (seq > this.highestSeq) this.highestSeq = seq;
+  }
+
+  /** END and ANNOUNCE say which sequence number the sender has reached: packets up to it were lost or seen. */
+  private noteSeqBound(seq: number): void {
+    if (this.firstSeq >= 0 && seq > this.highestSeq) this.highestSeq = seq;
+  }
+
+  private onData(seq: number, block: number, payload: Buffer): void {
+    const layout = this.layout;
+    if (!layout || this.fallingBack) return;
+    if (block >= layout.blockCount || payload.length !== blockLength(layout, block)) {
+      this.badPackets++;
+      return;
+    }
+    this.noteSeq(seq);
+    if (this.firstGroup === undefined) this.decideFirstGroup(block);
+    const g = (block / layout.groupSize) | 0;
+    const passed = ((block + 1) / layout.groupSize) | 0;
+    if (passed > this.passedGroups) this.passedGroups = passed;
+    if (!this.map!.add(block)) {
+      this.duplicates++;
+      return;
+    }
+    this.spool!.write(block * layout.blockSize, payload);
+    const stored = this.parity.get(g);
+    if (stored && stored.length >= this.map!.groupMissing(g)) this.rebuild(g);
+    this.progressed();
+  }
+
+  private onParity(seq: number, group: number, row: number, payload: Buffer): void {
+    const layout = this.layout;
+    if (!layout || this.fallingBack) return;
+    if (group >= layout.groupCount || payload.length !== layout.blockSize) {
+      this.badPackets++;
+      return;
+    }
+    this.noteSeq(seq);
+    if (group + 1 > this.passedGroups) this.passedGroups = group + 1;
+    const missing = this.map!.groupMissing(group);
+    let stored = this.parity.get(group);
+    if (missing === 0 || stored?.some((s) => s.row === row)) {
+      this.duplicates++;
+      return;
+    }
+    if (!stored) this.parity.set(group, (stored = []));
+    // The packet buffer is this message's own (dgram allocates one per datagram): keep a view, no copy.
+    stored.push({ row, data: payload });
+    if (stored.length >= missing) this.rebuild(group);
+  }
+
+  /** Enough parity for group `g`: read its present blocks back, solve, write the rebuilt ones. */
+  private rebuild(g: number): void {
+    const layout = this.layout!;
+    const map = this.map!;
+    const symbols = this.parity.get(g)!;
+    this.parity.delete(g);
+    const k = groupLength(layout, g);
+    const bytes = k * layout.blockSize;
+    const buffer = this.groupBuffer.subarray(0, bytes);
+    buffer.fill(0);
+    const start = g * layout.groupSize * layout.blockSize;
+    this.spool!.readInto(start, buffer, Math.min(bytes, layout.totalBytes - start));
+    const rebuilt = recoverBlocks(k, buffer, map.groupPresence(g), symbols, layout.blockSize);
+    for (const i of rebuilt) {
+      const block = g * layout.groupSize + i;
+      this.spool!.writeAt(block * layout.blockSize, buffer.subarray(i * layout.blockSize, i * layout.blockSize + blockLength(layout, block)));
+      map.add(block);
+      this.repaired++;
+    }
+    this.progressed();
+  }
+
+  private progressed(): void {
+    this.reader.notify();
+    if (this.map!.isComplete) this.finish();
+  }
+
+  private onTick(): void {
+    const now = Date.now();
+    if (!this.fallingBack && now - this.lastHeard > (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)) {
+      const what = this.layout ? 'the session went silent' : 'no session was heard';
+      return this.fail(new TrowelError('EMCAST_TIMEOUT', `Cannot receive multicast session ${this.options.sessionId}: ${what} for ${Math.round((now - this.lastHeard) / 1000)} s`, {
+        hint: `check that the sender runs, and that ${this.options.group}:${this.options.port} reaches ${this.options.interfaceAddress} (IGMP snooping, firewall)`,
+      }));
+    }
+    if (this.map && !this.fallingBack && this.firstSeq >= 0 && now - this.lastStatusSent >= this.statusIntervalMs) this.sendStatus(false);
+    if (this.map && now - this.lastProgressAt >= 1000) this.reportProgress(now);
+  }
+
+  private reportProgress(now: number): void {
+    const bytes = Math.min(this.layout!.totalBytes, this.map!.complete * this.layout!.blockSize);
+    const rate = ((bytes - this.lastProgressBytes) * 1000) / (now - this.lastProgressAt);
+    this.lastProgressBytes = bytes;
+    this.lastProgressAt = now;
+    this.options.onProgress?.({ bytes, total: this.layout!.totalBytes, bytesPerSecond: rate });
+  }
+
+  /** STATUS: needs per passed group, progress and loss since the last one. */
+  private sendStatus(urgent: boolean): void {
+    const now = Date.now();
+    if (!this.map || !this.layout || this.finished || this.fallingBack || this.firstGroup === undefined) return;
+    if (urgent && now - this.lastStatusSent < 10) return;
+    const interval = now - this.lastStatusSent || 1;
+    this.lastStatusSent = now;
+    this.sinceStatus = 0;
+    this.spool!.flush();
+    const map = this.map;
+    while (this.lowestIncomplete < this.layout.groupCount && map.groupMissing(this.lowestIncomplete) === 0) this.lowestIncomplete++;
+    const needs: GroupNeed[] = [];
+    const from = Math.max(this.lowestIncomplete, this.firstGroup);
+    for (let g = from; g < this.passedGroups && needs.length < MAX_STATUS_ENTRIES; g++) {
+      const missing = map.groupMissing(g) - (this.parity.get(g)?.length ?? 0);
+      if (missing > 0) needs.push({ group: g, missing });
+    }
+    const expected = this.highestSeq - this.intervalStartSeq;
+    if (expected > 0) {
+      this.lastLoss = Math.max(0, 1 - this.intervalReceived / expected);
+      this.intervalStartSeq = this.highestSeq;
+      this.intervalReceived = 0;
+    }
+    const completeBytes = Math.min(this.layout.totalBytes, map.complete * this.layout.blockSize);
+    this.sendControl(encodePacket({
+      type: PacketType.STATUS,
+      session: this.options.sessionId,
+      receiver: this.id,
+      seq: Math.max(0, this.highestSeq),
+      contiguous: map.contiguous,
+      complete: map.complete,
+      rateKiBps: ((completeBytes - this.statusBytes) * 1000) / interval / 1024,
+      lossBasisPoints: this.lastLoss * 10000,
+      firstBlock: this.firstGroup * this.layout.groupSize,
+      receiveBuffer: this.receiveBuffer,
+      needs,
+    }, this.auth));
+    this.statusBytes = completeBytes;
+  }
+
+  private statusBytes = 0;
+  private doneAcked = false;
+
+  private sendControl(packet: Buffer): void {
+    if (!this.sender || !this.control) return;
+    this.control.send(packet, this.sender.port, this.sender.address);
+  }
+
+  private fallBack(why: string): void {
+    if (this.fallingBack || this.finished) return;
+    this.fallingBack = true;
+    this.dropped = true;
+    this.closeData();
+    const fetchRange = this.options.fetchRange;
+    if (!fetchRange || !this.map || !this.layout) {
+      return this.fail(new TrowelError('EMCAST_DROPPED', `Cannot finish receiving multicast session ${this.options.sessionId}: ${why}`, {
+        hint: 'fetch the stream over HTTP instead',
+      }));
+    }
+    this.log.warn('mcast.fallback', { receiver: this.id, reason: why, missingBlocks: this.layout.blockCount - this.map.complete });
+    const layout = this.layout;
+    // A prefix fetch already running covers its range; fetch what lies beyond it.
+    const from = (this.firstGroup ?? 0) * layout.groupSize;
+    for (const [start, end] of this.map.missingRuns(this.fetches.length > 0 ? from : 0, FETCH_MERGE_BLOCKS)) {
+      this.fetch(start * layout.blockSize, Math.min(layout.totalBytes, end * layout.blockSize));
+    }
+    void Promise.all(this.fetches).then(() => {
+      if (!this.finished && this.map!.isComplete) this.finish();
+    });
+  }
+
+  /** Fetches [start, end) bytes into the spool, marking whole blocks as they land. */
+  private fetch(start: number, end: number): void {
+    const layout = this.layout!;
+    const job = (async () => {
+      const chunks = await this.options.fetchRange!(start, end);
+      let offset = start;
+      for await (const chunk of chunks) {
+        if (this.finished) return;
+        if (offset + chunk.length > end) throw new Error(`fetchRange(${start}, ${end}) returned more than asked`);
+        this.spool!.writeAt(offset, chunk);
+        const firstBlock = Math.ceil(offset / layout.blockSize);
+        offset += chunk.length;
+        this.fetchedBytes += chunk.length;
+        const lastBlock = offset === layout.totalBytes ? layout.blockCount : Math.floor(offset / layout.blockSize);
+        for (let b = firstBlock; b < lastBlock; b++) this.map!.add(b);
+        this.progressed();
+        if (this.finished) return;
+      }
+      if (offset !== end) throw new Error(`fetchRange(${start}, ${end}) ended at ${offset}`);
+    })().catch((e: unknown) => {
+      this.fail(new TrowelError('EMCAST_FETCH', `Cannot fetch bytes ${start}-${end - 1} of the stream: ${(e as Error).message}`, { cause: e }));
+    });
+    this.fetches.push(job);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const report = this.report();
+    try {
+      this.spool?.close();
+    } catch (e) {
+      return this.settleWith(new TrowelError('EMCAST_SPOOL', `Cannot write ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e }));
+    }
+    this.reader.notify();
+    this.log.info('mcast.received', { receiver: this.id, ...report });
+    if (this.dropped || !this.sender) return this.settleWith(undefined, report);
+    // DONE until acknowledged, so the sender stops waiting for this receiver; bounded so a gone sender can't hold us.
+    let tries = 0;
+    const sendDone = () => {
+      if (this.doneAcked || tries++ >= DONE_TRIES) {
+        clearInterval(timer);
+        return this.settleWith(undefined, report);
+      }
+      this.sendControl(encodePacket({ type: PacketType.DONE, session: this.options.sessionId, receiver: this.id, ack: false }, this.auth));
+    };
+    const timer = setInterval(sendDone, DONE_RETRY_MS);
+    sendDone();
+  }
+
+  private report(): ReceiverReport {
+    const seconds = (Date.now() - this.started) / 1000;
+    const bytes = this.layout?.totalBytes ?? 0;
+    const expected = this.firstSeq >= 0 ? this.highestSeq - this.firstSeq + 1 : 0;
+    const lost = Math.max(0, expected - this.received);
+    return {
+      bytes,
+      seconds,
+      bytesPerSecond: seconds > 0 ? bytes / seconds : 0,
+      duplicates: this.duplicates,
+      repaired: this.repaired,
+      lost,
+      loss: expected > 0 ? lost / expected : 0,
+      fetchedBytes: this.fetchedBytes,
+      badPackets: this.badPackets,
+      dropped: this.dropped,
+    };
+  }
+
+  private fail(e: unknown): void {
+    // Once complete, only DONE's acknowledgement is pending: nothing can fail the stream any more.
+    if (this.finished) return;
+    const error = e instanceof Error ? e : new Error(String(e));
+    this.finished = true;
+    try {
+      this.spool?.close();
+    } catch {
+      // the first error is the one worth reporting
+    }
+    this.reader.destroy(error);
+    this.settleWith(error);
+  }
+
+  private settleWith(error: Error | undefined, report?: ReceiverReport): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.closeData();
+    try {
+      this.control?.close();
+    } catch {
+      // already closed
+    }
+    this.control = undefined;
+    const settle = this.settle;
+    this.settle = undefined;
+    if (!settle) return;
+    if (error) settle.reject(error);
+    else settle.resolve(report!);
+  }
+
+  private closeData(): void {
+    try {
+      this.data?.close();
+    } catch {
+      // already closed
+    }
+    this.data = undefined;
+  }
+}
+
+function dropReasonText(reason: number): string {
+  return reason === DropReason.SILENT ? 'silent' : reason === DropReason.BEHIND ? 'too far behind' : 'sender stopped';
+}
+
+function socketError(action: string, where: string, e: unknown): TrowelError {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  return new TrowelError('EMCAST_SOCKET', `Cannot ${action} ${where}: ${code}`, {
+    hint: 'check the group address, the port and that the interface address is local',
+    cause: e,
+  });
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof TrowelError) return reason;
+  return new TrowelError('EMCAST_ABORTED', 'Cannot finish receiving the multicast session: aborted', { cause: reason });
 }

@@ -1,0 +1,74 @@
+/**
+ * The multicast lab: a hub namespace holding a bridge, one sender namespace
+ * and N receiver namespaces, each joined to the bridge by a veth pair, on
+ * 10.<net>.0.0/24 (sender .1, receivers .11, .12, ...). Receivers run as
+ * child processes inside their namespaces (test/helpers/mcast-receiver-process.ts).
+ * destroy() removes every namespace, which also kills what runs inside.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { connect, createBridge, Netns, uniqueName } from '../../src/lab/netns.ts';
+
+export const RECEIVER_SCRIPT = join(import.meta.dirname, 'mcast-receiver-process.ts');
+export const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
+
+export interface McastLab {
+  hub: Netns;
+  sender: Netns;
+  senderAddress: string;
+  receivers: { ns: Netns; address: string }[];
+  destroy(): Promise<void>;
+}
+
+export async function createMcastLab(receiverCount: number, options: { net?: number; mtu?: number } = {}): Promise<McastLab> {
+  const net = options.net ?? 233;
+  const mtu = options.mtu ?? 1500;
+  const made: Netns[] = [];
+  const destroy = async () => {
+    for (const ns of made.reverse()) await ns.destroy();
+  };
+  try {
+    const hub = await Netns.create(uniqueName('mch'));
+    made.push(hub);
+    await createBridge(hub, 'br0', undefined);
+    await hub.ip('link', 'set', 'br0', 'mtu', String(mtu));
+    const attach = async (ns: Netns, index: number, address: string) => {
+      const port = `p${index}`;
+      await connect(hub, port, undefined, ns, 'eth0', `${address}/24`, mtu);
+      await hub.ip('link', 'set', port, 'master', 'br0');
+    };
+    const sender = await Netns.create(uniqueName('mcs'));
+    made.push(sender);
+    const senderAddress = `10.${net}.0.1`;
+    await attach(sender, 0, senderAddress);
+    const receivers: McastLab['receivers'] = [];
+    for (let i = 0; i < receiverCount; i++) {
+      const ns = await Netns.create(uniqueName('mcr'));
+      made.push(ns);
+      const address = `10.${net}.0.${11 + i}`;
+      await attach(ns, i + 1, address);
+      receivers.push({ ns, address });
+    }
+    return { hub, sender, senderAddress, receivers, destroy };
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+}
+
+/** Output of a child process, collected; `exited` resolves with its exit code (or signal name). */
+export interface Collected {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | string>;
+}
+
+export function collect(child: ChildProcess): Collected {
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString('utf8')).slice(-20_000)));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
