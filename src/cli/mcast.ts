@@ -11,6 +11,7 @@ import { describeError, TrowelError } from '../errors.ts';
 import { createLogger, type Logger, LogLevel, type LogLevelName } from '../log/logger.ts';
 import { parseKey, receiveFile, sendFile } from '../mcast/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
+import { mcastSendCommand } from './mcast-send.ts';
 import type { CommandIo } from './machines.ts';
 
 const ENDPOINT_USAGE = `  --group G         IPv4 multicast group, e.g. 239.255.84.1
@@ -191,6 +192,8 @@ const SUBCOMMANDS: Record<string, (positional: string, values: Values, io: Comma
 };
 
 export async function mcastCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
+  // Its own options: a template session through the server, not a file.
+  if (argv[0] === 'send') return mcastSendCommand(argv.slice(1), io === processIo ? undefined : io);
   let sub: string | undefined;
   try {
     const { values, positionals } = parseCommandArgs(argv, OPTIONS, USAGE, true);
