@@ -9,9 +9,10 @@
 import type { KeyObject } from 'node:crypto';
 import { describeError } from '../errors.ts';
 import { describeTransport, multicastBody, teeBody } from '../mcast-client/index.ts';
+import type { ReceiverReport } from '../mcast/index.ts';
 import { normalizeMac } from '../wire/mac.ts';
 import { LATEST } from '../pool/index.ts';
-import { parsePublicKey, readPublicKeyFile } from '../stream/index.ts';
+import { formatBytes, parsePublicKey, readPublicKeyFile } from '../stream/index.ts';
 import { createProgressLine } from '../stream/progress-line.ts';
 import { receiveTemplate } from '../stream/receive.ts';
 import { describeRef } from '../stream/template-api.ts';
@@ -161,7 +162,14 @@ function transportBody(values: ReturnType<typeof parse>, server: string, io: Pro
   if (mac === undefined) throw new UsageError(values.mac === undefined ? 'missing --mac (the machine asking for the session)' : `"${values.mac}" is not a MAC address`, USAGE);
   const token = values.token ?? io.env.TROWEL_TOKEN;
   if (token === undefined) throw new UsageError('missing --token (the machine\'s token or the admin token)', USAGE);
-  const options = { server, mac, token, interfaceAddress: values.interface, onTransport: (n: Parameters<typeof describeTransport>[0]) => say(describeTransport(n)) };
+  const options = {
+    server, mac, token, interfaceAddress: values.interface,
+    onTransport: (n: Parameters<typeof describeTransport>[0]) => say(describeTransport(n)),
+    onReport: (r: ReceiverReport) => say(
+      `multicast: ${formatBytes(r.bytes)} in ${r.seconds.toFixed(1)} s, ${r.repaired} blocks rebuilt from parity, ${r.lost} packets lost, ` +
+      `${formatBytes(r.fetchedBytes)} fetched over http${r.dropped ? ' (dropped by the sender)' : ''}, ${r.badPackets} packets rejected`,
+    ),
+  };
   return values.tee ? teeBody(options) : multicastBody(options);
 }
 
