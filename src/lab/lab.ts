@@ -44,6 +44,8 @@ export interface LabOptions {
   onServeRecord?: (record: LogRecord) => void;
   /** Leave the server running when this process exits (`trowel lab up`). */
   detached?: boolean;
+  /** More trowel.yaml sections, e.g. `mcast: { enabled: true }` (YAML lines appended to the lab's config). */
+  extraConfig?: string;
 }
 
 /** What lab.json records. */
@@ -94,7 +96,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       if (!existsSync(keyPaths(stateDir).privateKeyPath)) await initKeys(stateDir);
     }
     const configFile = join(dir, 'trowel.yaml');
-    await writeFile(configFile, labConfig(dir, options.bootArgs ?? DEFAULT_BOOT_ARGS));
+    await writeFile(configFile, labConfig(dir, options.bootArgs ?? DEFAULT_BOOT_ARGS) + (options.extraConfig ? `${options.extraConfig.trimEnd()}\n` : ''));
     await createBridge(ns, 'br0', `${SERVER_ADDRESS}/24`);
     const serve = await startServe(ns, configFile, { logFile: join(dir, 'serve.log'), onRecord: options.onServeRecord, detached: options.detached });
     state.servePid = serve.pid;
