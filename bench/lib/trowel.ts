@@ -23,13 +23,15 @@ export interface TrowelBuild {
   label: string;
 }
 
-/** Extracts `rev`'s src/ and package.json into `workDir` (node_modules linked from the repository). */
+/** Extracts `rev`'s src/, tui/ and package.json into `workDir` (node_modules linked from the repository). */
 export async function trowelAt(rev: string, workDir: string): Promise<TrowelBuild> {
   const commit = (await run('git', ['-C', REPO, 'rev-parse', '--short', `${rev}^{commit}`])).stdout.trim();
   const dest = join(workDir, `trowel-${commit}`);
   mkdirSync(dest, { recursive: true });
   const tar = join(workDir, `trowel-${commit}.tar`);
-  await run('git', ['-C', REPO, 'archive', '--format=tar', '-o', tar, commit, 'src', 'package.json']);
+  // src/cli imports the full-screen programs from tui/ (where the commit has it).
+  const tui = (await run('git', ['-C', REPO, 'ls-tree', '--name-only', commit, 'tui'])).stdout.trim() ? ['tui'] : [];
+  await run('git', ['-C', REPO, 'archive', '--format=tar', '-o', tar, commit, 'src', ...tui, 'package.json']);
   await run('tar', ['-xf', tar, '-C', dest]);
   symlinkSync(join(REPO, 'node_modules'), join(dest, 'node_modules'));
   return { cli: join(dest, 'src', 'cli', 'main.ts'), label: `commit ${commit} (git archive of ${rev})` };
