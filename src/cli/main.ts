@@ -13,6 +13,7 @@ import { pullCommand } from './pull.ts';
 import { serveCommand } from './serve.ts';
 import { setupTftpCommand } from './setup-tftp.ts';
 import { templateCommand } from './template.ts';
+import { tuiCommand } from './tui.ts';
 import { topCommand } from './top.ts';
 import { VERSION } from '../version.ts';
 
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   mcast: { summary: 'send or receive one file over reliable multicast (send-file, receive-file)', run: (a) => mcastCommand(a) },
   top: { summary: 'a live dashboard of a server: machines, progress, throughput, events, counters', run: (a) => topCommand(a) },
   provision: { summary: 'provision this machine (PXE image): disk, partitions, template, bootloader, reboot', run: (a) => provisionCommand(a) },
+  tui: { summary: "the technician's console: choose disk, layout, template; watch the provisioning", run: (a) => tuiCommand(a) },
 };
 
 export function usage(): string {

@@ -1,0 +1,410 @@
+/**
+ * The console's screen flow as a state machine (pure): `update(state,
+ * intent)` returns the next state and the effects to run (server checks,
+ * disk discovery, the provisioning pipeline, a shell...). Intents are keys
+ * the technician pressed (keys.ts turns key names into them) or results of
+ * effects (session.ts feeds those back). Nothing is written to a disk
+ * except through the `provision` effect, which only the confirmation
+ * screen emits, and for an erasing layout only after the disk's name was
+ * typed.
+ */
+import type { Disk } from '../disks/types.ts';
+import type { Inventory } from '../inventory/types.ts';
+import { parseSubvolumeName, type TemplateRef } from '../pool/names.ts';
+import type { PackageDiff } from '../pool/packages.ts';
+import { TRANSPORTS, type StreamTransport } from '../provision/cmdline.ts';
+import type { ProvisionOptions } from '../provision/run-provision.ts';
+import type { ProvisionEvent } from '../provision/server-client.ts';
+import type { RemoteTemplate } from '../stream/template-api.ts';
+import { unusableReason } from './disk-rows.ts';
+import { layoutOptions, type ConsoleLayout } from './layouts.ts';
+import { appendLog, applyEvent, emptyProgress, type ProgressModel } from './progress.ts';
+
+export type ScreenId = 'server' | 'menu' | 'disks' | 'layout' | 'template' | 'version' | 'transport' | 'confirm' | 'progress' | 'done' | 'failed' | 'hardware';
+
+export type Choices = NonNullable<ProvisionOptions['choices']>;
+
+/** Where the server URL came from, shown beside it. */
+export type ServerSource = 'kernel' | 'option' | 'dhcp' | 'typed' | 'none';
+
+export type DiffState = { status: 'loading' } | { status: 'ok'; diff: PackageDiff } | { status: 'error'; message: string };
+
+/** What a dry run of the pipeline settled, shown on the confirmation screen. */
+export interface PlannedRun {
+  hostname: string;
+  /** Partitions the pipeline will create (undefined for keep). */
+  partitions: { path: string; role: string; sizeBytes: number | undefined }[] | undefined;
+}
+
+export interface ConsoleState {
+  screen: ScreenId;
+  cursors: Partial<Record<ScreenId, number>>;
+  /** An effect is running: the screen says what, keys other than quit wait. */
+  busy: string | undefined;
+  /** One line under the screen: a refusal, an error, or news. */
+  notice: { text: string; tone: 'error' | 'info' } | undefined;
+  server: { url: string; source: ServerSource; connected: boolean; input: string };
+  templates: RemoteTemplate[];
+  disks: Disk[];
+  disk: Disk | undefined;
+  /** Template versions in the chosen disk's trowel pool. */
+  onDisk: TemplateRef[];
+  layout: ConsoleLayout | undefined;
+  template: RemoteTemplate | undefined;
+  version: string | undefined;
+  diffs: Record<string, DiffState>;
+  transports: readonly StreamTransport[];
+  transport: StreamTransport;
+  typed: string;
+  planned: PlannedRun | undefined;
+  progress: ProgressModel;
+  failure: string | undefined;
+  deployed: string | undefined;
+  hardware: Inventory | undefined;
+  /** The machine has an identity (trowel.mac + trowel.token) to report with. */
+  canReport: boolean;
+}
+
+export type Intent =
+  // keys
+  | { kind: 'move'; by: number }
+  | { kind: 'choose' }
+  | { kind: 'back' }
+  | { kind: 'char'; ch: string }
+  | { kind: 'erase' }
+  | { kind: 'action'; name: ActionName }
+  // effect results
+  | { kind: 'serverChecked'; url: string; templates: RemoteTemplate[] }
+  | { kind: 'disksFound'; disks: Disk[] }
+  | { kind: 'poolRead'; subvolumes: string[] }
+  | { kind: 'diffLoaded'; version: string; diff: PackageDiff }
+  | { kind: 'diffFailed'; version: string; error: string }
+  | { kind: 'planned'; run: PlannedRun }
+  | { kind: 'event'; event: ProvisionEvent }
+  | { kind: 'log'; line: string }
+  | { kind: 'provisioned'; rootSubvolume: string; disk: string }
+  | { kind: 'hardwareRead'; inventory: Inventory }
+  | { kind: 'inventorySent'; server: string }
+  | { kind: 'effectDone' }
+  | { kind: 'effectFailed'; effect: Effect['kind']; error: string };
+
+export type ActionName = 'refresh' | 'send' | 'shell' | 'reboot' | 'poweroff' | 'retry' | 'menu' | 'quit' | 'server';
+
+export type Effect =
+  | { kind: 'checkServer'; url: string }
+  | { kind: 'discoverDisks' }
+  | { kind: 'readPool'; disk: Disk }
+  | { kind: 'loadDiffs'; template: { name: string; arch: string }; versions: string[]; parent: string }
+  | { kind: 'dryRun'; choices: Choices }
+  | { kind: 'provision'; choices: Choices }
+  | { kind: 'collectHardware'; disks: Disk[] }
+  | { kind: 'sendInventory'; inventory: Inventory }
+  | { kind: 'shell' }
+  | { kind: 'reboot' }
+  | { kind: 'poweroff' }
+  | { kind: 'quit' };
+
+export interface Step {
+  state: ConsoleState;
+  effects: Effect[];
+}
+
+export interface InitialOptions {
+  server: string | undefined;
+  source: ServerSource;
+  canReport: boolean;
+  transports?: readonly StreamTransport[];
+}
+
+/** The first state, and the server check to start with when the server is known. */
+export function initialStep(options: InitialOptions): Step {
+  const state: ConsoleState = {
+    screen: 'server', cursors: {}, busy: undefined, notice: undefined,
+    server: { url: options.server ?? '', source: options.source, connected: false, input: options.server ?? 'http://' },
+    templates: [], disks: [], disk: undefined, onDisk: [], layout: undefined, template: undefined, version: undefined, diffs: {},
+    transports: options.transports ?? TRANSPORTS, transport: 'http', typed: '', planned: undefined, progress: emptyProgress(),
+    failure: undefined, deployed: undefined, hardware: undefined, canReport: options.canReport,
+  };
+  if (!options.server) return { state, effects: [] };
+  return { state: { ...state, busy: `Connecting to ${options.server}` }, effects: [{ kind: 'checkServer', url: options.server }] };
+}
+
+/** Main menu entries, in order. */
+export const MENU = [
+  { id: 'provision', label: 'Provision this machine' },
+  { id: 'hardware', label: 'Hardware summary' },
+  { id: 'shell', label: 'Shell' },
+  { id: 'reboot', label: 'Reboot' },
+  { id: 'poweroff', label: 'Power off' },
+  { id: 'server', label: 'Change server' },
+] as const;
+
+/** What the failure screen offers. */
+export const FAILED_MENU = [
+  { id: 'retry', label: 'Retry' },
+  { id: 'shell', label: 'Shell' },
+  { id: 'reboot', label: 'Reboot' },
+  { id: 'poweroff', label: 'Power off' },
+  { id: 'menu', label: 'Main menu' },
+] as const;
+
+/** What the success screen offers. */
+export const DONE_MENU = [
+  { id: 'reboot', label: 'Reboot into the new system' },
+  { id: 'menu', label: 'Main menu' },
+  { id: 'poweroff', label: 'Power off' },
+] as const;
+
+export function update(state: ConsoleState, intent: Intent): Step {
+  const s = { ...state };
+  switch (intent.kind) {
+    case 'serverChecked':
+      return go({ ...s, busy: undefined, server: { ...s.server, url: intent.url, connected: true, input: intent.url }, templates: intent.templates }, 'menu', {
+        notice: { text: `Connected to ${intent.url}: ${intent.templates.length} template${intent.templates.length === 1 ? '' : 's'}`, tone: 'info' },
+      });
+    case 'disksFound':
+      return stay({ ...s, busy: undefined, disks: intent.disks, notice: intent.disks.length ? undefined : { text: 'No disks found: is the disk controller\'s driver loaded?', tone: 'error' } });
+    case 'poolRead': {
+      const onDisk = intent.subvolumes.map(parseSubvolumeName).filter((r): r is TemplateRef => r !== undefined);
+      return go({ ...s, busy: undefined, onDisk }, 'layout', { cursor: firstAvailable(s.disk!) });
+    }
+    case 'diffLoaded':
+      return stay({ ...s, diffs: { ...s.diffs, [intent.version]: { status: 'ok', diff: intent.diff } } });
+    case 'diffFailed':
+      return stay({ ...s, diffs: { ...s.diffs, [intent.version]: { status: 'error', message: intent.error } } });
+    case 'planned':
+      return stay({ ...s, busy: undefined, planned: intent.run });
+    case 'event':
+      return stay({ ...s, progress: applyEvent(s.progress, intent.event) });
+    case 'log':
+      return stay({ ...s, progress: { ...s.progress, log: appendLog(s.progress.log, intent.line) } });
+    case 'provisioned':
+      return go({ ...s, busy: undefined, deployed: `${intent.rootSubvolume} on ${intent.disk}` }, 'done');
+    case 'hardwareRead':
+      return stay({ ...s, busy: undefined, hardware: intent.inventory });
+    case 'inventorySent':
+      return stay({ ...s, busy: undefined, notice: { text: `Inventory sent to ${intent.server}`, tone: 'info' } });
+    case 'effectDone':
+      return stay({ ...s, busy: undefined });
+    case 'effectFailed':
+      return failed(s, intent.effect, intent.error);
+    default:
+      break;
+  }
+  // While an effect runs, only quitting is possible (and not while the disk is written).
+  if (s.busy !== undefined && !(intent.kind === 'action' && intent.name === 'quit' && s.screen !== 'progress')) return stay(s);
+  if (intent.kind === 'action' && intent.name === 'quit') {
+    if (s.screen === 'progress') return stay({ ...s, notice: { text: 'Provisioning is writing the disk: wait for it to end', tone: 'error' } });
+    return { state: s, effects: [{ kind: 'quit' }] };
+  }
+  s.notice = undefined;
+  return SCREENS[s.screen](s, intent);
+}
+
+type ScreenUpdate = (s: ConsoleState, intent: Intent) => Step;
+
+const SCREENS: Record<ScreenId, ScreenUpdate> = {
+  server(s, i) {
+    if (i.kind === 'char') return stay({ ...s, server: { ...s.server, input: s.server.input + i.ch } });
+    if (i.kind === 'erase') return stay({ ...s, server: { ...s.server, input: s.server.input.slice(0, -1) } });
+    if (i.kind === 'back' && s.server.connected) return go(s, 'menu');
+    if (i.kind === 'choose') {
+      const url = s.server.input.trim().replace(/\/+$/, '');
+      if (!/^https?:\/\/[^\s/]+/.test(url)) return stay({ ...s, notice: { text: `Cannot use "${url}": type the server's URL, e.g. http://10.0.0.1:8080`, tone: 'error' } });
+      const source = url === s.server.url ? s.server.source : 'typed';
+      return run({ ...s, server: { ...s.server, source, url } }, `Connecting to ${url}`, { kind: 'checkServer', url });
+    }
+    return stay(s);
+  },
+  menu(s, i) {
+    const at = cursorOf(s, MENU.length);
+    if (i.kind === 'move') return moved(s, i.by, MENU.length);
+    if (i.kind === 'action' && ['shell', 'reboot', 'poweroff'].includes(i.name)) return { state: s, effects: [{ kind: i.name as 'shell' }] };
+    if (i.kind !== 'choose') return stay(s);
+    const id = MENU[at]!.id;
+    if (id === 'provision') return run(go(s, 'disks').state, 'Looking for disks', { kind: 'discoverDisks' });
+    if (id === 'hardware') return run(go(s, 'hardware').state, 'Reading the hardware', { kind: 'collectHardware', disks: s.disks });
+    if (id === 'server') return go({ ...s, server: { ...s.server, input: s.server.url || 'http://' } }, 'server');
+    return { state: s, effects: [{ kind: id }] };
+  },
+  disks(s, i) {
+    if (i.kind === 'move') return moved(s, i.by, s.disks.length);
+    if (i.kind === 'back') return go(s, 'menu');
+    if (i.kind === 'action' && i.name === 'refresh') return run(s, 'Looking for disks', { kind: 'discoverDisks' });
+    if (i.kind !== 'choose' || s.disks.length === 0) return stay(s);
+    const disk = s.disks[cursorOf(s, s.disks.length)]!;
+    const why = unusableReason(disk);
+    if (why) return stay({ ...s, notice: { text: `Cannot install on ${disk.path}: ${why}`, tone: 'error' } });
+    const next = { ...s, disk, onDisk: [], layout: undefined, diffs: {} };
+    if (layoutOptions(disk).some((o) => o.layout === 'keep' && o.unavailable === undefined)) {
+      return run(next, `Reading the trowel pool on ${disk.path}`, { kind: 'readPool', disk });
+    }
+    return go(next, 'layout', { cursor: firstAvailable(disk) });
+  },
+  layout(s, i) {
+    const options = layoutOptions(s.disk!);
+    if (i.kind === 'move') return moved(s, i.by, options.length);
+    if (i.kind === 'back') return go(s, 'disks');
+    if (i.kind !== 'choose') return stay(s);
+    const option = options[cursorOf(s, options.length)]!;
+    if (option.unavailable) return stay({ ...s, notice: { text: `Cannot use that layout on ${s.disk!.path}: ${option.unavailable}`, tone: 'error' } });
+    // Start on the template already on the disk, if the server still has it.
+    const current = s.onDisk.at(-1);
+    const index = current ? s.templates.findIndex((t) => t.name === current.name && t.arch === current.arch) : -1;
+    return go({ ...s, layout: option.layout }, 'template', { cursor: Math.max(0, index) });
+  },
+  template(s, i) {
+    if (i.kind === 'move') return moved(s, i.by, s.templates.length);
+    if (i.kind === 'back') return go(s, 'layout');
+    if (i.kind !== 'choose') return stay(s);
+    const template = s.templates[cursorOf(s, s.templates.length)];
+    if (!template || template.versions.length === 0) return stay({ ...s, notice: { text: 'The server has no template to install: publish one first', tone: 'error' } });
+    const next = go({ ...s, template, diffs: {} }, 'version', { cursor: 0 });
+    const parent = parentOnDisk(s, template);
+    if (!parent) return next;
+    const versions = template.versions.map((v) => v.version).filter((v) => v !== parent).slice(0, 20);
+    const diffs = Object.fromEntries(versions.map((v) => [v, { status: 'loading' } as DiffState]));
+    return { state: { ...next.state, diffs }, effects: [{ kind: 'loadDiffs', template: { name: template.name, arch: template.arch }, versions, parent }] };
+  },
+  version(s, i) {
+    const versions = s.template!.versions;
+    if (i.kind === 'move') return moved(s, i.by, versions.length);
+    if (i.kind === 'back') return go(s, 'template');
+    if (i.kind !== 'choose') return stay(s);
+    return go({ ...s, version: versions[cursorOf(s, versions.length)]!.version }, 'transport', { cursor: Math.max(0, s.transports.indexOf(s.transport)) });
+  },
+  transport(s, i) {
+    if (i.kind === 'move') return moved(s, i.by, s.transports.length);
+    if (i.kind === 'back') return go(s, 'version');
+    if (i.kind !== 'choose') return stay(s);
+    const next = go({ ...s, transport: s.transports[cursorOf(s, s.transports.length)]!, typed: '', planned: undefined }, 'confirm').state;
+    return run(next, 'Checking the plan (nothing is written)', { kind: 'dryRun', choices: choicesOf(next) });
+  },
+  confirm(s, i) {
+    const destructive = isDestructive(s);
+    if (i.kind === 'back') return go({ ...s, typed: '' }, 'transport');
+    if (i.kind === 'char' && destructive) return stay({ ...s, typed: (s.typed + i.ch).slice(0, 64) });
+    if (i.kind === 'erase') return stay({ ...s, typed: s.typed.slice(0, -1) });
+    if (i.kind !== 'choose' || !s.planned) return stay(s);
+    if (destructive && !nameMatches(s.disk!, s.typed)) {
+      const typed = s.typed === '' ? 'Nothing was typed' : `"${s.typed}" is not ${s.disk!.name}`;
+      return stay({ ...s, typed: '', notice: { text: `${typed}: nothing was written (Esc goes back)`, tone: 'error' } });
+    }
+    return startProvision(s);
+  },
+  progress(s) {
+    return stay(s);
+  },
+  done(s, i) {
+    if (i.kind === 'move') return moved(s, i.by, DONE_MENU.length);
+    if (i.kind === 'action' && (i.name === 'reboot' || i.name === 'poweroff')) return { state: s, effects: [{ kind: i.name }] };
+    if (i.kind === 'back' || (i.kind === 'action' && i.name === 'menu')) return go(s, 'menu');
+    if (i.kind !== 'choose') return stay(s);
+    const id = DONE_MENU[cursorOf(s, DONE_MENU.length)]!.id;
+    return id === 'menu' ? go(s, 'menu') : { state: s, effects: [{ kind: id }] };
+  },
+  failed(s, i) {
+    if (i.kind === 'move') return moved(s, i.by, FAILED_MENU.length);
+    const id = i.kind === 'choose' ? FAILED_MENU[cursorOf(s, FAILED_MENU.length)]!.id : i.kind === 'action' ? i.name : i.kind === 'back' ? 'menu' : undefined;
+    if (id === 'retry') return startProvision(s);
+    if (id === 'menu') return go(s, 'menu');
+    if (id === 'shell' || id === 'reboot' || id === 'poweroff') return { state: s, effects: [{ kind: id }] };
+    return stay(s);
+  },
+  hardware(s, i) {
+    if (i.kind === 'back') return go(s, 'menu');
+    if (i.kind === 'action' && i.name === 'refresh') return run(s, 'Reading the hardware', { kind: 'collectHardware', disks: [] });
+    if (i.kind === 'action' && i.name === 'send' && s.hardware) {
+      if (!s.canReport) return stay({ ...s, notice: { text: 'Cannot send the inventory: this machine has no trowel.mac and trowel.token (boot it from the server)', tone: 'error' } });
+      return run(s, `Sending the inventory to ${s.server.url}`, { kind: 'sendInventory', inventory: s.hardware });
+    }
+    return stay(s);
+  },
+};
+
+/** The technician's choices, as the pipeline takes them. */
+export function choicesOf(s: ConsoleState): Choices {
+  return {
+    server: s.server.url, disk: s.disk!.path, layout: s.layout, wipe: s.layout === 'auto',
+    template: s.template!.name, arch: s.template!.arch as Choices['arch'], version: s.version, transport: s.transport,
+  };
+}
+
+/** The chosen layout erases the disk: the confirmation wants its name typed. */
+export function isDestructive(s: Pick<ConsoleState, 'disk' | 'layout'>): boolean {
+  return s.disk !== undefined && layoutOptions(s.disk).find((o) => o.layout === s.layout)?.destructive === true;
+}
+
+/** "vdb" or "/dev/vdb", exactly. */
+export function nameMatches(disk: Disk, typed: string): boolean {
+  const t = typed.trim();
+  return t === disk.name || t === disk.path;
+}
+
+/** The newest version of `template` in the disk's pool that the server also has (the incremental base). */
+export function parentOnDisk(s: Pick<ConsoleState, 'onDisk'>, template: RemoteTemplate): string | undefined {
+  const known = new Set(template.versions.map((v) => v.version));
+  return s.onDisk.filter((r) => r.name === template.name && r.arch === template.arch && known.has(r.version)).map((r) => r.version).sort().at(-1);
+}
+
+/** The cursor of the current screen, kept within `count` items. */
+export function cursorOf(s: Pick<ConsoleState, 'cursors' | 'screen'>, count: number): number {
+  return Math.max(0, Math.min(count - 1, s.cursors[s.screen] ?? 0));
+}
+
+/** @private */
+function startProvision(s: ConsoleState): Step {
+  const next = go({ ...s, typed: '', progress: emptyProgress(), failure: undefined, deployed: undefined }, 'progress').state;
+  return { state: next, effects: [{ kind: 'provision', choices: choicesOf(next) }] };
+}
+
+/** @private Where a failed effect leaves the console. */
+function failed(s: ConsoleState, effect: Effect['kind'], error: string): Step {
+  const base = { ...s, busy: undefined };
+  switch (effect) {
+    case 'checkServer':
+      return go({ ...base, server: { ...s.server, connected: false } }, 'server', { notice: { text: error, tone: 'error' } });
+    case 'provision':
+      return go({ ...base, failure: error, progress: { ...s.progress, log: appendLog(s.progress.log, `failed: ${error}`) } }, 'failed', { cursor: 0 });
+    case 'dryRun':
+      return stay({ ...base, planned: undefined, notice: { text: `${error} (Esc to change the choices)`, tone: 'error' } });
+    case 'readPool':
+      // The pool could not be read: the layouts still work, there is just no version to compare with.
+      return go({ ...base, onDisk: [] }, 'layout', { cursor: firstAvailable(s.disk!), notice: { text: error, tone: 'error' } });
+    default:
+      return stay({ ...base, notice: { text: error, tone: 'error' } });
+  }
+}
+
+/** @private The layout to start on: keeping a trowel pool when there is one (it erases nothing), else the first possible. */
+function firstAvailable(disk: Disk): number {
+  const options = layoutOptions(disk);
+  const keep = options.findIndex((o) => o.layout === 'keep' && o.unavailable === undefined);
+  return keep >= 0 ? keep : Math.max(0, options.findIndex((o) => o.unavailable === undefined));
+}
+
+/** @private */
+function go(s: ConsoleState, screen: ScreenId, extra: { cursor?: number; notice?: ConsoleState['notice'] } = {}): Step {
+  const cursors = extra.cursor === undefined ? s.cursors : { ...s.cursors, [screen]: extra.cursor };
+  return { state: { ...s, screen, cursors, notice: extra.notice ?? s.notice }, effects: [] };
+}
+
+/** @private */
+function stay(s: ConsoleState): Step {
+  return { state: s, effects: [] };
+}
+
+/** @private */
+function run(s: ConsoleState, busy: string, effect: Effect): Step {
+  return { state: { ...s, busy }, effects: [effect] };
+}
+
+/** @private */
+function moved(s: ConsoleState, by: number, count: number): Step {
+  if (count === 0) return stay(s);
+  const at = Math.max(0, Math.min(count - 1, cursorOf(s, count) + by));
+  return stay({ ...s, cursors: { ...s.cursors, [s.screen]: at } });
+}
+
+/** The progress model, for views and tests. */
+export type { ProgressModel };
