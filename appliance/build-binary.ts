@@ -6,6 +6,10 @@
  *   dist/trowel.cjs  CommonJS bundle, the SEA's main script (SEA runs CommonJS)
  *   dist/trowel      the single executable: no Node, no node_modules needed
  *
+ * blessed (the console and the dashboard) needs help to live in a bundle:
+ * static widget requires and embedded terminal descriptions, see
+ * blessed-bundle.ts and terminfo.ts.
+ *
  * Why not `pkg`: it is deprecated and downloads prebuilt base binaries at
  * build time, which fails on an offline build host. SEA reuses the Node
  * binary npm already installed (devDependency `node@24`).
@@ -14,6 +18,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
+import { blessedBundlePlugin } from './blessed-bundle.ts';
+import { readHostTerminfo } from './terminfo.ts';
 
 const dist = 'dist';
 const entry = 'src/cli/main.ts';
@@ -22,7 +28,17 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 async function main(): Promise<void> {
   mkdirSync(dist, { recursive: true });
-  const common: BuildOptions = { entryPoints: [entry], bundle: true, platform: 'node', target: 'node24', legalComments: 'none', logLevel: 'warning' };
+  const common: BuildOptions = {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [blessedBundlePlugin(readHostTerminfo())],
+    // Only blessed's Terminal widget loads these, and trowel makes none.
+    external: ['term.js', 'pty.js'],
+  };
 
   await build({
     ...common,

@@ -34,13 +34,23 @@ export function runTop(options: RunTopOptions): Promise<number> {
       pending = setTimeout(drawNow, Math.max(0, lastDraw + MIN_DRAW_INTERVAL_MS - Date.now()));
     };
 
-    const screen = createTopScreen((action) => {
-      if (action !== TopAction.quit) return;
+    const stop = (code: number) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGHUP', onHup);
       client.close();
       clearInterval(tick);
       clearTimeout(pending);
       screen.destroy();
-      resolve(0);
+      resolve(code);
+    };
+    // A killed or hung-up dashboard still gives the terminal back (and removes its temporary files).
+    const onTerm = () => stop(128 + 15);
+    const onHup = () => stop(128 + 1);
+    process.once('SIGTERM', onTerm);
+    process.once('SIGHUP', onHup);
+
+    const screen = createTopScreen((action) => {
+      if (action === TopAction.quit) stop(0);
     });
     const client = followEventStream({
       server: options.server,

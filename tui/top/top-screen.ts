@@ -129,11 +129,15 @@ function draw(screen: blessed.Widgets.Screen, w: Widgets, view: DashboardView): 
   screen.render();
 }
 
-/** @private Braille dots need Unicode output and a font that has them (the Linux console's have not). */
+/**
+ * @private Braille dots need Unicode output and a font that has them: the
+ * Linux console's fonts have not, and a vt* terminal is a serial console
+ * whose other end may be anything.
+ */
 function canDrawBraille(screen: blessed.Widgets.Screen): boolean {
   // Both are set by blessed's Program but missing from its type declarations.
   const program = screen.program as unknown as { terminal: string; tput: { unicode?: boolean; numbers: Record<string, unknown> } };
-  return (program.tput.unicode === true || program.tput.numbers['U8'] === 1) && !program.terminal.startsWith('linux');
+  return (program.tput.unicode === true || program.tput.numbers['U8'] === 1) && !/^(linux|vt\d)/.test(program.terminal);
 }
 
 /** @private The table renders its cells with blessed tags on; a brace in a hostname must stay text. */
