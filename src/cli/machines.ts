@@ -7,6 +7,8 @@
 import { join } from 'node:path';
 import { describeError, TrowelError } from '../errors.ts';
 import { ADMIN_TOKEN_FILE, ApiClient, readAdminToken, type MachineEvent, type MachineView } from '../http/index.ts';
+import { inventoryLines } from '../inventory/format.ts';
+import type { Inventory } from '../inventory/types.ts';
 import { BOOT_ACTIONS, type BootAction } from '../store/machines.ts';
 import { parsePlan, type MachinePlan } from '../store/plan.ts';
 import { normalizeMac } from '../wire/mac.ts';
@@ -78,8 +80,12 @@ export async function machinesCommand(argv: string[], io: CommandIo = processIo)
         break;
       }
       case 'show': {
-        const machine = await new ApiClient({ server: request.server }).getMachine(request.mac);
-        io.stdout(request.json ? toJson(machine) : formatMachine(machine, now));
+        const client = new ApiClient({ server: request.server });
+        const machine = await client.getMachine(request.mac);
+        // A server older than the inventory route has none to show.
+        const reported = await client.getInventory(request.mac).catch(() => undefined);
+        const inventory = reported?.inventory ?? null;
+        io.stdout(request.json ? toJson({ ...machine, inventory }) : formatMachine(machine, now) + formatInventory(inventory, reported?.receivedAt ?? null));
         break;
       }
       case 'set-action': {
@@ -208,6 +214,12 @@ export function formatMachine(m: MachineView, now: number): string {
     ['last seen', `${m.lastSeen} (${ago(m.lastSeen, now)})`],
   ];
   return fields.map(([k, v]) => `${k.padEnd(11)}${v}\n`).join('');
+}
+
+/** The hardware the machine reported from its console (`trowel tui`), indented under "hardware". */
+export function formatInventory(inventory: Inventory | null, receivedAt: string | null): string {
+  if (!inventory) return `${'hardware'.padEnd(11)}not reported (send it from the machine's console: trowel tui, Hardware summary)\n`;
+  return `${'hardware'.padEnd(11)}reported ${receivedAt ?? '?'}\n` + inventoryLines(inventory).map((l) => `  ${l}\n`).join('');
 }
 
 /** DHCP option 93 client architectures (RFC 4578, IANA "Processor Architecture Types"). */

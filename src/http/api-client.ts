@@ -6,6 +6,7 @@
  */
 import type { MachinePlan } from '../store/plan.ts';
 import { TrowelError } from '../errors.ts';
+import type { Inventory } from '../inventory/types.ts';
 import type { BootAction } from '../store/machines.ts';
 import type { MachineView } from './machine-view.ts';
 
@@ -60,6 +61,11 @@ export class ApiClient {
   async setPlan(mac: string, plan: MachinePlan): Promise<MachineView> {
     const body = await this.call('set plan', 'PUT', `/api/v1/machines/${encodeURIComponent(mac)}/plan`, plan);
     return (body as { machine: MachineView }).machine;
+  }
+
+  /** The hardware the machine last reported from its console, or null. */
+  async getInventory(mac: string): Promise<{ inventory: Inventory | null; receivedAt: string | null }> {
+    return (await this.call(`show the inventory of ${mac}`, 'GET', `/api/v1/machines/${encodeURIComponent(mac)}/inventory`)) as { inventory: Inventory | null; receivedAt: string | null };
   }
 
   async listEvents(mac: string): Promise<MachineEvent[]> {
