@@ -40,7 +40,7 @@ export const DATA_HEADER_LENGTH = HEADER_LENGTH + 8;
 export const PARITY_HEADER_LENGTH = HEADER_LENGTH + 10;
 /** The most a block packet adds to its payload: the PARITY header and the MAC. */
 export const BLOCK_PACKET_OVERHEAD = PARITY_HEADER_LENGTH + MAC_LENGTH;
-/** STATUS entries fit a 1500-byte MTU whatever the block size: (1500 - 28 - 48 - 16) / 5. */
+/** STATUS entries fit a 1500-byte MTU whatever the block size: (1500 - 28 - 58) / 5. */
 export const MAX_STATUS_ENTRIES = 280;
 
 export interface AnnouncePacket {
@@ -92,8 +92,8 @@ export interface StatusPacket {
   complete: number;
   /** Receive rate in KiB/s over the last interval. */
   rateKiBps: number;
-  /** Loss over the last interval in 1/10000. */
-  lossBasisPoints: number;
+  /** Block packets received so far, repeats included: with `seq`, the sender's measure of this receiver's loss. */
+  received: number;
   /** First block this receiver expects from multicast (after a prefix it fetches itself). */
   firstBlock: number;
   /** The receive buffer its socket got (SO_RCVBUF): the sender keeps less than this in flight. */
@@ -213,7 +213,7 @@ export function decodePacket(packet: Buffer, auth: PacketAuth): McastPacket {
         contiguous: r.u32(),
         complete: r.u32(),
         rateKiBps: r.u32(),
-        lossBasisPoints: r.u16(),
+        received: r.u32(),
         firstBlock: r.u32(),
         receiveBuffer: r.u32(),
       };
@@ -302,7 +302,7 @@ function writeBody(b: Buffer, p: McastPacket): number {
       o = b.writeUInt32BE(p.contiguous, o);
       o = b.writeUInt32BE(p.complete, o);
       o = b.writeUInt32BE(Math.min(Math.round(p.rateKiBps), 0xffffffff), o);
-      o = b.writeUInt16BE(Math.min(Math.round(p.lossBasisPoints), 10000), o);
+      o = b.writeUInt32BE(p.received >>> 0, o);
       o = b.writeUInt32BE(p.firstBlock, o);
       o = b.writeUInt32BE(Math.min(p.receiveBuffer, 0xffffffff), o);
       o = b.writeUInt16BE(p.needs.length, o);

@@ -81,9 +81,6 @@ class Receiver {
 
   // Loss from sequence numbers: block packets are numbered by the sender.
   private highestSeq = -1;
-  private intervalStartSeq = -1;
-  private intervalReceived = 0;
-  private lastLoss = 0;
   private received = 0;
   private firstSeq = -1;
 
@@ -113,11 +110,8 @@ class Receiver {
     this.reader = new SpoolReader({
       path: () => this.spool?.path,
       totalBytes: () => this.layout?.totalBytes,
-      readableBytes: () => {
-        if (!this.map || !this.layout || !this.spool) return 0;
-        this.spool.flush();
-        return Math.min(this.layout.totalBytes, this.map.contiguous * this.layout.blockSize);
-      },
+      readableBytes: () => (this.map && this.layout ? Math.min(this.layout.totalBytes, this.map.contiguous * this.layout.blockSize) : 0),
+      flush: () => this.spool?.flush(),
     });
   }
 
@@ -267,11 +261,7 @@ class Receiver {
   private noteSeq(seq: number): void {
     this.sinceStatus++;
     this.received++;
-    this.intervalReceived++;
-    if (this.firstSeq < 0) {
-      this.firstSeq = seq;
-      this.intervalStartSeq = seq - 1;
-    }
+    if (this.firstSeq < 0) this.firstSeq = seq;
     if (seq > this.highestSeq) this.highestSeq = seq;
   }
 
@@ -387,12 +377,6 @@ class Receiver {
       const missing = map.groupMissing(g) - (this.parity.get(g)?.length ?? 0);
       if (missing > 0) needs.push({ group: g, missing });
     }
-    const expected = this.highestSeq - this.intervalStartSeq;
-    if (expected > 0) {
-      this.lastLoss = Math.max(0, 1 - this.intervalReceived / expected);
-      this.intervalStartSeq = this.highestSeq;
-      this.intervalReceived = 0;
-    }
     const completeBytes = Math.min(this.layout.totalBytes, map.complete * this.layout.blockSize);
     this.sendControl(encodePacket({
       type: PacketType.STATUS,
@@ -402,7 +386,7 @@ class Receiver {
       contiguous: map.contiguous,
       complete: map.complete,
       rateKiBps: ((completeBytes - this.statusBytes) * 1000) / interval / 1024,
-      lossBasisPoints: this.lastLoss * 10000,
+      received: this.received,
       firstBlock: this.firstGroup * this.layout.groupSize,
       receiveBuffer: this.receiveBuffer,
       needs,

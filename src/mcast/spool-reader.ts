@@ -11,13 +11,21 @@ import { Readable } from 'node:stream';
 export interface SpoolSource {
   /** The spool's path once the session's size is known. */
   path(): string | undefined;
-  /** Bytes readable in order now (the contiguous watermark, flushed to the file first). */
+  /** Bytes readable in order now (the contiguous watermark). */
   readableBytes(): number;
+  /** Makes sure the file holds what readableBytes() counts (gathered writes flushed). */
+  flush(): void;
   /** The stream's size once known. */
   totalBytes(): number | undefined;
 }
 
 const CHUNK = 1 << 20;
+/**
+ * Reads wait until this much is contiguous (or the stream is complete): one
+ * read per packet's worth of watermark would cost a thread-pool round trip
+ * and a flush per packet.
+ */
+const MIN_CHUNK = 256 << 10;
 
 export class SpoolReader extends Readable {
   private readonly source: SpoolSource;
@@ -62,11 +70,13 @@ export class SpoolReader extends Readable {
       this.push(null);
       return;
     }
-    const available = Math.min(this.source.readableBytes(), total) - this.position;
-    if (available <= 0) {
+    const readable = Math.min(this.source.readableBytes(), total);
+    const available = readable - this.position;
+    if (available <= 0 || (available < MIN_CHUNK && readable < total)) {
       this.waiting = true;
       return;
     }
+    this.source.flush();
     this.busy = true;
     const withFd = (fd: number) => {
       const buffer = Buffer.allocUnsafe(Math.min(CHUNK, available));

@@ -48,7 +48,8 @@ process.stdout.write('READY\n');
 try {
   const report = await receive.done;
   await streamDone;
-  process.stdout.write(JSON.stringify({ ok: true, ...report, streamed, sha256: hash.digest('hex') }) + '\n');
+  const cpu = process.cpuUsage();
+  process.stdout.write(JSON.stringify({ ok: true, ...report, streamed, sha256: hash.digest('hex'), cpuSeconds: (cpu.user + cpu.system) / 1e6 }) + '\n');
 } catch (e) {
   process.stdout.write(JSON.stringify({ ok: false, error: (e as Error).message, code: (e as { code?: string }).code }) + '\n');
   process.exitCode = 1;
