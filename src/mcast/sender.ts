@@ -94,7 +94,12 @@ export function truesize(frame: number): number {
 }
 
 export function sendFile(options: SenderOptions): Promise<SenderReport> {
-  return new Sender(options).run();
+  try {
+    return new Sender(options).run();
+  } catch (e) {
+    // Options out of range are the caller's input: one TrowelError, like every other failure here.
+    return Promise.reject(e instanceof RangeError ? new TrowelError('EMCAST_OPTIONS', e.message, { cause: e }) : e);
+  }
 }
 
 function bindSocket(socket: Socket, port: number, address: string): Promise<void> {

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { LossBaseline, RateController, TokenBucket } from './pacing.ts';
+
+describe('TokenBucket', () => {
+  it('accrues rate * time and lets that many bytes through', () => {
+    const bucket = new TokenBucket(8_000_000, 0, 4, 1000); // 1000 bytes/ms
+    bucket.refill(2);
+    expect(bucket.take(2000)).toBe(true);
+    expect(bucket.take(1)).toBe(false);
+    expect(bucket.waitMs(500)).toBe(0.5);
+  });
+
+  it('caps credit at burstMs of rate, but never below minBurst', () => {
+    const bucket = new TokenBucket(8_000_000, 0, 4, 1000);
+    bucket.refill(1000);
+    expect(bucket.capacity).toBe(4000);
+    expect(bucket.take(4000)).toBe(true);
+    expect(bucket.take(1)).toBe(false);
+    expect(new TokenBucket(8000, 0, 4, 1500).capacity).toBe(1500);
+  });
+
+  it('paces a long run at the rate: 1 s of 1 ms refills lets 1 MB through', () => {
+    const bucket = new TokenBucket(8_000_000, 0, 4, 1000);
+    let sent = 0;
+    for (let t = 1; t <= 1000; t++) {
+      bucket.refill(t);
+      while (bucket.take(1500)) sent += 1500;
+    }
+    expect(sent).toBeGreaterThan(995_000);
+    expect(sent).toBeLessThanOrEqual(1_000_000);
+  });
+
+  it('give returns unused credit and setRate changes the refill', () => {
+    const bucket = new TokenBucket(8_000_000, 0, 4, 1000);
+    bucket.refill(1);
+    expect(bucket.take(1000)).toBe(true);
+    bucket.give(400);
+    expect(bucket.take(400)).toBe(true);
+    bucket.setRate(16_000_000);
+    bucket.refill(2);
+    expect(bucket.take(2000)).toBe(true);
+  });
+});
+
+describe('RateController', () => {
+  it('decreases multiplicatively, once per hold period', () => {
+    const aimd = new RateController({ capBitsPerSecond: 1000, holdMs: 100 });
+    expect(aimd.congestion(0)).toBe(true);
+    expect(aimd.rate).toBe(750);
+    expect(aimd.congestion(50)).toBe(false);
+    expect(aimd.congestion(100)).toBe(true);
+    expect(aimd.rate).toBe(562.5);
+  });
+
+  it('never goes below the floor', () => {
+    const aimd = new RateController({ capBitsPerSecond: 1000, floorBitsPerSecond: 500, holdMs: 0 });
+    for (let t = 0; t < 10; t++) aimd.congestion(t);
+    expect(aimd.rate).toBe(500);
+    expect(aimd.atFloor).toBe(true);
+  });
+
+  it('climbs back additively to the cap, not during the hold', () => {
+    const aimd = new RateController({ capBitsPerSecond: 1000, increasePerSecond: 0.5, holdMs: 100 });
+    aimd.tick(0);
+    aimd.congestion(0);
+    expect(aimd.tick(50)).toBe(750);
+    expect(aimd.tick(150)).toBe(800); // 50 ms past the hold at 500/s... counted from the last tick
+    expect(aimd.tick(1150)).toBe(1000);
+  });
+});
+
+describe('LossBaseline', () => {
+  it('treats steady random loss as the baseline, not congestion', () => {
+    const baseline = new LossBaseline(40, 0.02);
+    const signals = [0.05, 0.049, 0.052, 0.05, 0.051, 0.048, 0.053, 0.05].map((l) => baseline.report(l));
+    expect(signals.every((s) => !s)).toBe(true);
+  });
+
+  it('signals loss well above the baseline', () => {
+    const baseline = new LossBaseline(40, 0.02);
+    for (const l of [0.01, 0.012, 0.011, 0.01, 0.01]) baseline.report(l);
+    expect(baseline.report(0.2)).toBe(true);
+  });
+
+  it('trusts only clear congestion before four samples', () => {
+    const baseline = new LossBaseline(40, 0.02);
+    expect(baseline.report(0.05)).toBe(false);
+    expect(baseline.report(0.3)).toBe(true);
+  });
+});
