@@ -66,6 +66,7 @@ describe('mcast-report', () => {
     expect(lines[0]).toContain('≥ 1.2× at 2 of 2 points (goal ≥ 1.2× at every point: met)');
     expect(lines[0]).toContain('range 1.20× (1 rx, 0% loss) to 2.00× (6 rx, 0% loss)');
     expect(lines[1]).toBe('- MTU 1500, 0% loss, flatness time(max)/time(1): trowel 1.20, udpcast 2.00 (no worse than udpcast: met)');
+    expect(lines[2]).toBe('- MTU 1500, CPU s per receiver per GiB (range over points): trowel 1.50-3.00, udpcast n/a');
   });
 
   it('renderGoals reports a miss when one point is below the goal', () => {

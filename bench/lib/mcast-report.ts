@@ -223,6 +223,12 @@ export function renderGoals(results: McastResults, mtus: readonly number[]): str
       const verdict = mine === undefined || udp === undefined ? 'not measured' : mine <= udp ? 'no worse than udpcast: met' : 'worse than udpcast: MISSED';
       lines.push(`- MTU ${mtu}, ${loss}% loss, flatness time(max)/time(1): ${results.subject} ${fixed(mine, 2)}, ${theirs} (${verdict})`);
     }
+    const cpu = mtuPoints(results, mtu).map((p) => tools(results).map((t) => receiverCpuPerGiB(results, p, t)));
+    const span = (i: number) => {
+      const v = cpu.map((row) => row[i]).filter((x): x is number => x !== undefined);
+      return v.length ? `${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)}` : 'n/a';
+    };
+    lines.push(`- MTU ${mtu}, CPU s per receiver per GiB (range over points): ${tools(results).map((t, i) => `${t} ${span(i)}`).join(', ')}`);
   }
   return lines;
 }
