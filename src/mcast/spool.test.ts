@@ -66,20 +66,24 @@ describe('SpoolReader', () => {
 
   it('waits for the size before reading anything', async () => {
     const path = tempFile();
-    let total: number | undefined;
-    const spool = { current: undefined as Spool | undefined };
-    const reader = new SpoolReader({ path: () => (total === undefined ? undefined : path), totalBytes: () => total, readableBytes: () => total ?? 0, flush: () => spool.current?.flush() });
+    const state: { total?: number; spool?: Spool } = {};
+    const reader = new SpoolReader({
+      path: () => (state.total === undefined ? undefined : path),
+      totalBytes: () => state.total,
+      readableBytes: () => state.total ?? 0,
+      flush: () => state.spool?.flush(),
+    });
     const read = (async () => {
       const chunks: Buffer[] = [];
       for await (const c of reader) chunks.push(c as Buffer);
       return Buffer.concat(chunks);
     })();
     await new Promise((r) => setTimeout(r, 20));
-    total = 5;
-    spool.current = new Spool(path, 5);
-    spool.current.write(0, Buffer.from('hello'));
+    state.spool = new Spool(path, 5);
+    state.spool.write(0, Buffer.from('hello'));
+    state.total = 5;
     reader.notify();
     expect((await read).toString()).toBe('hello');
-    spool.current.close();
+    state.spool.close();
   });
 });
