@@ -222,7 +222,8 @@ const SCREENS: Record<ScreenId, ScreenUpdate> = {
     if (i.kind === 'action' && ['shell', 'reboot', 'poweroff'].includes(i.name)) return { state: s, effects: [{ kind: i.name as 'shell' }] };
     if (i.kind !== 'choose') return stay(s);
     const id = MENU[at]!.id;
-    if (id === 'provision') return run(go(s, 'disks').state, 'Looking for disks', { kind: 'discoverDisks' });
+    // Disks are read afresh each time: a table from before could show what is no longer there.
+    if (id === 'provision') return run(go({ ...s, disks: [] }, 'disks').state, 'Looking for disks', { kind: 'discoverDisks' });
     if (id === 'hardware') return run(go(s, 'hardware').state, 'Reading the hardware', { kind: 'collectHardware', disks: s.disks });
     if (id === 'server') return go({ ...s, server: { ...s.server, input: s.server.url || 'http://' } }, 'server');
     return { state: s, effects: [{ kind: id }] };

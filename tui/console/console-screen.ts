@@ -93,12 +93,13 @@ export function createConsoleScreen(onKey: (name: string, ch: string | undefined
 }
 
 /**
- * @private Unicode output that the terminal can show: not a vt100 serial
- * console, and not the Linux console, whose fonts lack most block and
- * arrow glyphs.
+ * @private Unicode output that the terminal can show. The locale says what
+ * the programs here speak, not what the far end of a serial line draws: a
+ * vt100-family terminal gets ASCII whatever LANG says, and so does the Linux
+ * console, whose fonts lack most block and arrow glyphs.
  */
 function canShowUnicode(screen: blessed.Widgets.Screen): boolean {
   // Both are set by blessed's Program but missing from its type declarations.
   const program = screen.program as unknown as { terminal: string; tput: { unicode?: boolean; numbers: Record<string, unknown> } };
-  return (program.tput.unicode === true || program.tput.numbers['U8'] === 1) && !program.terminal.startsWith('linux');
+  return (program.tput.unicode === true || program.tput.numbers['U8'] === 1) && !/^(linux|vt\d|ansi|dumb)/.test(program.terminal);
 }

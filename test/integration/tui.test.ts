@@ -1,0 +1,260 @@
+/**
+ * `trowel tui` in a real terminal: tmux runs the console from sources at
+ * 80x25 against a real trowel server (pool on loop btrfs, signed streams,
+ * the machine API), with two loop devices standing in for the machine's
+ * disks: one blank, one holding a GPT with an ext4 partition full of data.
+ * The test types like a technician and reads the screen: the disk table,
+ * the layout preview, a wrong disk name refused with nothing written, a
+ * free-space install beside the data, an incremental update with package
+ * changes, the hardware inventory, and (on a vt100) a whole-disk install.
+ * Every deployment is checked on the disk itself.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diffPackages, parseDpkgStatus } from '../../src/pool/packages.ts';
+import type { TemplateVersion } from '../../src/pool/index.ts';
+import { getDefaultSubvolume } from '../../src/sys/btrfs.ts';
+import { run } from '../../src/sys/run.ts';
+import { createLoopDisk, startProvisionServer, type LoopDisk, type ProvisionServerFixture } from '../helpers/provision-server.ts';
+import { TmuxSession } from '../helpers/tmux.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const NAME = 'org.example.Console';
+const PARENT_STATUS = join(ROOT, 'test/fixtures/dpkg/status-parent');
+const CHILD_STATUS = join(ROOT, 'test/fixtures/dpkg/status-child');
+
+describe('trowel tui in a real terminal', () => {
+  let server: ProvisionServerFixture;
+  let blank: LoopDisk;
+  let data: LoopDisk;
+  let v1: TemplateVersion;
+  let v2: TemplateVersion;
+  let work: string;
+  const sessions: TmuxSession[] = [];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'trowel-tui-test-'));
+    server = await startProvisionServer();
+    v1 = await server.publish(NAME, 'one', { dpkgStatus: PARENT_STATUS });
+    v2 = await server.publish(NAME, 'two', { dpkgStatus: CHILD_STATUS });
+    blank = await createLoopDisk(1536);
+    data = await createLoopDisk(1536);
+    await run('sfdisk', ['--quiet', data.device], { input: 'label: gpt\nsize=300MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="data"\n' });
+    await run('partx', ['--update', data.device]);
+    await run('mkfs.ext4', ['-q', '-L', 'data', `${data.device}p1`]);
+    await withMount(`${data.device}p1`, [], (dir) => writeFile(join(dir, 'keep-me.txt'), 'precious\n'));
+  });
+
+  afterAll(async () => {
+    for (const s of sessions) await s.kill();
+    // A failed assertion may leave the test's own look-mounts behind.
+    for (const m of (await readFile('/proc/self/mounts', 'utf8').catch(() => '')).split('\n')) {
+      const point = m.split(' ')[1];
+      if (work && point?.startsWith(work)) await run('umount', ['--lazy', point]).catch(() => {});
+    }
+    await blank?.detach();
+    await data?.detach();
+    await server?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** Starts the console; `term` as the PXE console or a serial line would set it. */
+  async function startConsole(term = 'xterm-256color'): Promise<TmuxSession> {
+    const cmdline = `trowel.mac=${server.mac} trowel.token=${server.token}`;
+    const s = await TmuxSession.start({
+      cwd: ROOT, term, columns: 80, rows: 25,
+      command: `npx node src/cli/main.ts tui --server ${server.base} --key ${server.keyFile} --include-disk ${blank.device} --include-disk ${data.device} --no-reboot --cmdline '${cmdline}'`,
+    });
+    sessions.push(s);
+    await s.waitFor('> Provision this machine', 60_000);
+    return s;
+  }
+
+  /** Presses a key and waits for the screen to show `pattern`. */
+  async function press(s: TmuxSession, key: string, pattern: RegExp | string): Promise<string> {
+    await s.sendKeys(key);
+    return s.waitFor(pattern);
+  }
+
+  /** Moves the selection ("> " line) down until it matches `pattern`. */
+  async function select(s: TmuxSession, pattern: RegExp): Promise<string> {
+    for (let i = 0; i < 12; i++) {
+      const screen = await s.capture();
+      if (screen.split('\n').some((l) => l.startsWith('> ') && pattern.test(l))) return screen;
+      await s.sendKeys('Down');
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error(`No line matching ${String(pattern)} could be selected; the screen was:\n${await s.capture()}`);
+  }
+
+  const escaped = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+
+  it('walks every screen: a wrong disk name writes nothing, then free space installs beside the data', async () => {
+    const s = await startConsole();
+    const disks = await press(s, 'Enter', data.name);
+    expect(disks).toMatch(/DEVICE\s+MODEL\s+SERIAL\s+SIZE\s+TYPE/);
+    expect(disks).toMatch(new RegExp(`[ >] ${blank.name}\\s+-\\s+-\\s+1\\.50 GiB\\s+loop`));
+    expect(disks).toMatch(new RegExp(`[ >] ${data.name}\\s+-\\s+-\\s+1\\.50 GiB\\s+loop`));
+    expect(disks).toContain("    gpt: 1 ext4 'data' 300.0 MiB | Linux");
+    expect(disks).toContain('    blank');
+
+    await select(s, new RegExp(`^> ${data.name} `));
+    const layout = await press(s, 'Enter', 'How should');
+    expect(layout).toContain('> Whole disk: new GPT for UEFI and BIOS (erases the disk)');
+    expect(layout).toContain(`Preview: New GPT on ${data.device}; erases 1 partition (ext4 'data')`);
+    expect(layout).toMatch(new RegExp(`1\\s+${data.device}p1\\s+1\\.00 MiB\\s+BIOS boot \\(GRUB\\)\\s+new`));
+    expect(layout).toMatch(new RegExp(`3\\s+${data.device}p3\\s+~\\d.*btrfs 'trowel'`));
+    expect(layout).toContain('Keep the trowel pool: update it, @home and @persistent kept (not possible)');
+    await s.sendKeys('Down', 'Down');
+    const free = await s.waitFor('> Use free space');
+    expect(free).toContain(`Preview: Nothing is erased; 3 partitions are added to the GPT of ${data.device}`);
+    expect(free).toMatch(new RegExp(`1\\s+${data.device}p1\\s+300\\.0 MiB\\s+ext4 'data'\\s+kept`));
+    expect(free).toMatch(new RegExp(`4\\s+${data.device}p4\\s+[\\d.]+ MiB\\s+btrfs 'trowel'.*new`));
+
+    // Whole disk first, to be refused at the confirmation.
+    await s.sendKeys('Up', 'Up');
+    await s.waitFor('> Whole disk');
+    await press(s, 'Enter', `> ${NAME}`);
+    const versions = await press(s, 'Enter', 'PUBLISHED (UTC)');
+    expect(versions).toContain('no version of it on the disk to compare packages');
+    expect(versions).toMatch(new RegExp(`> ${v2.version}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+[\\d.]+ MiB\\s+-`));
+    await s.sendKeys('Down');
+    await s.waitFor(`> ${v1.version}`);
+    const transports = await press(s, 'Enter', 'How should the template come');
+    expect(transports).toContain('> HTTP: this machine downloads the stream from the server');
+    const confirm = await press(s, 'Enter', 'Hostname');
+    expect(confirm).toContain(`Install   ${NAME} x86_64 ${v1.version} over http`);
+    expect(confirm).toMatch(/ERASES\s+loop\d+p1 ext4 'data' 300\.0 MiB; the Linux system on it; the gpt/);
+    expect(confirm).toContain(`Disk to erase (${data.name}): _`);
+
+    const before = await digest(data.device);
+    await s.type(blank.name);
+    const refused = await press(s, 'Enter', 'nothing was written');
+    expect(refused).toContain(`"${blank.name}" is not ${data.name}: nothing was written (Esc goes back)`);
+    await s.type(`/dev/${data.name}x`);
+    await press(s, 'Enter', `"/dev/${data.name}x" is not ${data.name}`);
+    expect(await digest(data.device)).toBe(before);
+    expect((await run('blkid', ['-p', '-o', 'export', `${data.device}p1`])).stdout).toMatch(/^LABEL=data$/m);
+
+    // Back to the layout, and use the free space instead: nothing to type.
+    for (const title of ['Transport', 'Version', 'Template', 'Layout']) await press(s, 'Escape', `trowel console - ${title}`);
+    await s.sendKeys('Down', 'Down');
+    await s.waitFor('> Use free space');
+    await press(s, 'Enter', `> ${NAME}`);
+    await press(s, 'Enter', 'PUBLISHED (UTC)');
+    await s.sendKeys('Down');
+    await s.waitFor(`> ${v1.version}`);
+    await press(s, 'Enter', '> HTTP');
+    const gentle = await press(s, 'Enter', 'Press Enter to start.');
+    expect(gentle).toContain('Erases    nothing: every partition on the disk stays');
+    expect(gentle).not.toContain('Disk to erase');
+    await s.sendKeys('Enter');
+    const progress = await s.waitFor(/trowel console - (Provisioning|Done)/, 30_000);
+    if (progress.includes('Provisioning')) expect(progress).toMatch(/Overall\s+\[.*\] \d+%/);
+    const done = await s.waitFor('Provisioning complete: 100%.', 120_000);
+    expect(done).toContain(`complete done: @root:${NAME}:x86_64:${v1.version} on ${data.device}`);
+
+    // The data partition is untouched, and the new pool holds the deployed root.
+    await withMount(`${data.device}p1`, ['-o', 'ro'], async (dir) => expect(await readFile(join(dir, 'keep-me.txt'), 'utf8')).toBe('precious\n'));
+    const parts = JSON.parse((await run('sfdisk', ['--json', data.device])).stdout).partitiontable.partitions as { name: string }[];
+    expect(parts.map((p) => p.name)).toEqual(['data', 'bios', 'esp', 'pool']);
+    await withMount(`${data.device}p4`, ['-o', 'ro,subvolid=5'], async (top) => {
+      expect((await readdir(top)).sort()).toEqual(['@home', '@persistent', `@root:${NAME}:x86_64:${v1.version}`, `@template:${NAME}:x86_64:${v1.version}`]);
+      expect(await readFile(join(top, `@root:${NAME}:x86_64:${v1.version}`, 'etc/marker'), 'utf8')).toBe('one\n');
+      expect(await getDefaultSubvolume(top)).toMatchObject({ path: `@root:${NAME}:x86_64:${v1.version}` });
+    });
+
+    // Then keep the pool: the package changes against what is on the disk, and an incremental receive.
+    await press(s, 'Escape', '> Provision this machine');
+    await press(s, 'Enter', data.name);
+    await select(s, new RegExp(`^> ${data.name} `));
+    const keep = await press(s, 'Enter', '> Keep the trowel pool');
+    expect(keep).toContain(`on it: ${NAME} ${v1.version}`);
+    expect(keep).toMatch(new RegExp(`4\\s+${data.device}p4\\s+.*btrfs 'trowel'\\s+receive the template`));
+    const onDisk = await press(s, 'Enter', `On the disk: ${NAME} x86_64 ${v1.version}`);
+    expect(onDisk).toContain(`> ${NAME}`);
+    const diff = diffPackages(parseDpkgStatus(await readFile(PARENT_STATUS, 'utf8')), parseDpkgStatus(await readFile(CHILD_STATUS, 'utf8')));
+    const changes = `+${diff.added.length} -${diff.removed.length} ~${diff.changed.length}`;
+    const compared = await press(s, 'Enter', escaped(changes));
+    expect(compared).toContain(`package changes against ${v1.version}, on the`);
+    expect(compared).toMatch(new RegExp(`> ${v2.version}.*${escaped(changes).source}`));
+    expect(compared).toMatch(new RegExp(`  ${v1.version}.*on the disk`));
+    await press(s, 'Enter', '> HTTP');
+    await press(s, 'Enter', 'Press Enter to start.');
+    await s.sendKeys('Enter');
+    const updated = await s.waitFor('Provisioning complete: 100%.', 120_000);
+    expect(updated).toContain(`receive done: @template:${NAME}:x86_64:${v2.version} (incrementa`);
+    // The whole line, as the machine reported it to the server.
+    const events = ((await (await fetch(`${server.base}/api/v1/machines/${server.mac}/events`)).json()) as { events: { step?: string; state?: string; message?: string }[] }).events;
+    expect(events.filter((e) => e.step === 'receive' && e.state === 'done').at(-1)?.message).toContain(`@template:${NAME}:x86_64:${v2.version} (incremental from ${v1.version})`);
+    await withMount(`${data.device}p4`, ['-o', 'ro,subvolid=5'], async (top) => {
+      expect(await getDefaultSubvolume(top)).toMatchObject({ path: `@root:${NAME}:x86_64:${v2.version}` });
+      expect(await readFile(join(top, `@root:${NAME}:x86_64:${v2.version}`, 'etc/marker'), 'utf8')).toBe('two\n');
+    });
+    expect(server.f.machines.get(server.mac)).toMatchObject({ state: 'deployed', action: 'local' });
+
+    // Hardware summary, sent as the machine's inventory and shown by `trowel machines show`.
+    await press(s, 'Escape', '> Provision this machine');
+    await s.sendKeys('Down');
+    await s.waitFor('> Hardware summary');
+    const hardware = await press(s, 'Enter', 'Memory');
+    expect(hardware).toMatch(/CPU\s+.+\(.*threads\)/);
+    expect(hardware).toMatch(/^Memory {2}\d/m);
+    expect(hardware).toMatch(new RegExp(`^ {8}${data.name} 1\\.50 GiB loop`, 'm'));
+    await press(s, 's', `Inventory sent to ${server.base}`);
+    const shown = await run('npx', ['node', 'src/cli/main.ts', 'machines', 'show', server.mac, '--server', server.base], { cwd: ROOT });
+    expect(shown.stdout).toMatch(/^hardware {3}reported \d{4}-/m);
+    expect(shown.stdout).toMatch(/^ {2}Memory {2}\d/m);
+    expect(shown.stdout).toContain(`${data.name} 1.50 GiB loop`);
+
+    await press(s, 'Escape', 'trowel console - Main menu');
+    await s.sendKeys('C-c');
+    for (let i = 0; i < 50 && !(await s.exited()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await s.exited()).toBe(true);
+  });
+
+  it('erases a whole disk on a vt100 once its name is typed, in ASCII', async () => {
+    const s = await startConsole('vt100');
+    expect(await s.capture()).toContain('Up/Down move  Enter choose');
+    await press(s, 'Enter', blank.name);
+    await select(s, new RegExp(`^> ${blank.name} `));
+    const layout = await press(s, 'Enter', '> Whole disk');
+    expect(layout).toContain(`Preview: New GPT on ${blank.device}; the disk is blank`);
+    await press(s, 'Enter', `> ${NAME}`);
+    await press(s, 'Enter', `> ${v2.version}`);
+    await press(s, 'Enter', '> HTTP');
+    const confirm = await press(s, 'Enter', 'Hostname');
+    expect(confirm).toContain('whatever else is on the disk (it looks blank)');
+    await s.type(blank.name);
+    await s.sendKeys('Enter');
+    const done = await s.waitFor('Provisioning complete: 100%.', 120_000);
+    expect(done).not.toMatch(/[^\x00-\x7f]/);
+    await withMount(`${blank.device}p3`, ['-o', 'ro,subvolid=5'], async (top) => {
+      expect(await getDefaultSubvolume(top)).toMatchObject({ path: `@root:${NAME}:x86_64:${v2.version}` });
+      expect(await readFile(join(top, `@root:${NAME}:x86_64:${v2.version}`, 'etc/marker'), 'utf8')).toBe('two\n');
+    });
+  });
+
+  /** Mounts `device` on a fresh directory for `look`, then unmounts it. */
+  async function withMount<T>(device: string, options: string[], look: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(work, 'mnt-'));
+    await run('mount', [...options, device, dir]);
+    try {
+      return await look(dir);
+    } finally {
+      await run('umount', [dir]);
+      await rm(dir, { recursive: true });
+    }
+  }
+});
+
+/** sha-256 of a whole device. */
+async function digest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
