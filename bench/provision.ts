@@ -21,7 +21,8 @@ import { TemplatePool } from '../src/pool/index.ts';
 import { cleanupAll, onCleanup } from './lib/cleanup.ts';
 import { describeEnvironment } from './lib/environment.ts';
 import { sampleLoad } from './lib/load-sampler.ts';
-import { renderReport, summarizeRun, type EventView, type RunInput, type RunSummary } from './lib/provision-report.ts';
+import { hostWriteStage } from './lib/host-write-stage.ts';
+import { renderReport, summarizeRun, type EventView, type RunInput, type RunSummary, type WriteStage } from './lib/provision-report.ts';
 import { writeResults } from './lib/results.ts';
 
 const COMMAND = 'npx node bench/provision.ts';
@@ -37,7 +38,7 @@ async function provisionOne(lab: Lab, m: (typeof MACHINES)[number]): Promise<Run
   await lab.api('PUT', `/api/v1/machines/${m.mac}/plan`, { template: DEMO_TEMPLATE_NAME, hostname: m.hostname });
   const marker = new RegExp(`TROWEL-DEPLOYED-OS-BOOTED hostname=${m.hostname} `);
   const powerOnAt = Date.now();
-  const vm = await lab.startVm({ reboot: true, memoryMiB: 1024, firmware: m.firmware, mac: m.mac, disk: { bus: m.bus, sizeMiB: 4096, file: join(lab.dir, 'vms', `${m.hostname}.qcow2`) } });
+  const vm = await lab.startVm({ reboot: true, memoryMiB: 1024, cpus: 2, firmware: m.firmware, mac: m.mac, disk: { bus: m.bus, sizeMiB: 4096, file: join(lab.dir, 'vms', `${m.hostname}.qcow2`) } });
   log(`${m.firmware}: powered on ${m.mac}, waiting for the deployed OS`);
   let line: string;
   let markerAt: number;
@@ -77,8 +78,16 @@ async function main(): Promise<void> {
       failures.push(`${m.firmware.toUpperCase()} (${m.bus}): ${message}`);
     }
   }
+  let host: WriteStage | undefined;
+  try {
+    log('host: receive into a loop btrfs, then dd (the write stage without CPU emulation)');
+    host = await hostWriteStage(lab, DEMO_TEMPLATE_NAME);
+    log(`host: ${host.message}`);
+  } catch (e) {
+    failures.push(`host write stage: ${e instanceof Error ? e.message.split('\n')[0]! : String(e)}`);
+  }
   env.loadDuringRun = load.stop();
-  const written = writeResults('provision', false, renderReport(COMMAND, env, summaries, failures), { environment: env, runs, summaries, failures });
+  const written = writeResults('provision', false, renderReport(COMMAND, env, summaries, failures, host), { environment: env, runs, summaries, host, failures });
   log(`wrote ${written.markdown} and ${written.json}`);
   if (failures.length) process.exitCode = 1;
 }

@@ -52,6 +52,8 @@ describe('parseWriteStage', () => {
     const withBench = [...events.slice(0, 8), step(83, 'bench', 'started'), step(90, 'bench', 'done', { message }), ...events.slice(8)];
     const s = summarizeRun({ ...run, events: withBench });
     expect(s.writeStage?.ratio).toBe(0.5);
-    expect(renderWriteStage([s]).join('\n')).toMatch(/\| BIOS, virtio \| +5\.2 \| +10\.5 \| +\*\*0\.50×\*\* \|/);
+    const table = renderWriteStage([s], { ...parseWriteStage(message), ratio: 0.9 }).join('\n');
+    expect(table).toMatch(/\| VM \(TCG\): BIOS, virtio +\| +5\.2 \| +10\.5 \| +\*\*0\.50×\*\* \|/);
+    expect(table).toMatch(/\| host \(native CPU\): loop btrfs +\| +5\.2 \| +10\.5 \| +\*\*0\.90×\*\* \|/);
   });
 });

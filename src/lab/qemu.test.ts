@@ -15,6 +15,7 @@ describe('qemuArgs', () => {
     const args = qemuArgs(base, { serialLog: '/t/serial.log' });
     expect(values(args, '-accel')).toEqual(['tcg']);
     expect(values(args, '-m')).toEqual(['512']);
+    expect(values(args, '-smp')).toEqual(['1']);
     expect(values(args, '-serial')).toEqual(['file:/t/serial.log']);
     expect(args).toContain('-no-reboot');
     expect(values(args, '-netdev')).toEqual(['tap,id=net0,ifname=tap0,script=no,downscript=no']);
@@ -42,8 +43,9 @@ describe('qemuArgs', () => {
     ['sata', 'ide-hd,drive=disk0,bus=ide.0,bootindex=2'],
     ['nvme', 'nvme,drive=disk0,serial=trowel0001,bootindex=2'],
   ] as const)('qemuArgs disk on %s boots after the NIC', (bus, device) => {
-    const args = qemuArgs({ ...base, memoryMiB: 256, disk: { bus, sizeMiB: 64 } }, { serialLog: '/t/s', disk: '/t/d.qcow2' });
+    const args = qemuArgs({ ...base, memoryMiB: 256, cpus: 2, disk: { bus, sizeMiB: 64 } }, { serialLog: '/t/s', disk: '/t/d.qcow2' });
     expect(values(args, '-m')).toEqual(['256']);
+    expect(values(args, '-smp')).toEqual(['2']);
     expect(values(args, '-drive')).toEqual(['if=none,id=disk0,format=qcow2,file=/t/d.qcow2']);
     expect(values(args, '-device')[1]).toBe(device);
   });

@@ -33,6 +33,12 @@ export interface VmOptions {
   /** Guest RAM (default 512). */
   memoryMiB?: number;
   /**
+   * Virtual CPUs (default 1). TCG runs each on its own host thread
+   * (multi-threaded TCG), so 2 let the client's pipeline stages (Node, zstd,
+   * btrfs receive) overlap as they do on real multi-core machines.
+   */
+  cpus?: number;
+  /**
    * A qcow2 disk on the given bus (booted after the NIC): blank and removed
    * with the VM, or, with `file`, kept there (created blank when missing), so
    * a machine can be provisioned, powered off, and booted again from it.
@@ -99,6 +105,7 @@ export function qemuArgs(options: VmOptions, files: VmFiles): string[] {
     // q35 has an AHCI controller built in (bus ide.0) for the sata disk case.
     '-machine', 'q35',
     '-m', String(options.memoryMiB ?? 512),
+    '-smp', String(options.cpus ?? 1),
     // -nodefaults drops the default NIC, CD-ROM and VGA; -nographic makes
     // SeaBIOS mirror its text (and the iPXE ROM's) onto the serial port.
     '-nodefaults', '-nographic', '-monitor', 'none',

@@ -24,7 +24,7 @@ import { parsePublicKey } from '../stream/keys.ts';
 import { receiveTemplate, type ReceiveOptions } from '../stream/receive.ts';
 import { TemplateApi } from '../stream/template-api.ts';
 import { setDefaultSubvolume } from '../sys/btrfs.ts';
-import { measureDiskWrite, type DiskWrite } from '../sys/disk-write.ts';
+import { describeWriteStage, measureDiskWrite } from '../sys/disk-write.ts';
 import { installBootloader, type BootloaderResult, type Firmware } from './bootloader.ts';
 import { parseCmdline, type KernelArgs } from './cmdline.ts';
 import { deployRoot } from './deploy.ts';
@@ -185,7 +185,7 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
     result.parent = received.parent;
     if (args.bench === 'dd' && received.unpackedBytes > 0) {
       await step('bench', () => measureDiskWrite(join(pool, '.trowel-bench-dd'), received.unpackedBytes),
-        (w) => ({ bytes: w.bytes, rate: Math.round((w.bytes * 1000) / w.ddMs), message: describeWriteBench(received, w) }));
+        (w) => ({ bytes: w.bytes, rate: Math.round((w.bytes * 1000) / w.ddMs), message: describeWriteStage({ bytes: received.unpackedBytes, ms: received.ms }, w) }));
     }
 
     const root = await step('deploy', () => deployRoot({
@@ -233,18 +233,6 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       for (const d of [work.pool, work.target, work.dir]) await rmdir(d).catch(() => {});
     }
   }
-}
-
-/**
- * @private The receive's write rate (stream bytes unpacked into the pool per
- * second, the flush of what it left in the page cache included) against dd's.
- */
-function describeWriteBench(received: { unpackedBytes: number; ms: number }, w: DiskWrite): string {
-  const mb = (bytes: number, ms: number) => (bytes / 1e6) / (ms / 1000);
-  const receiveRate = mb(received.unpackedBytes, received.ms + w.syncMs);
-  const ddRate = mb(w.bytes, w.ddMs);
-  return `receive wrote ${received.unpackedBytes} bytes in ${((received.ms + w.syncMs) / 1000).toFixed(1)} s (${receiveRate.toFixed(1)} MB/s, ` +
-    `flush ${(w.syncMs / 1000).toFixed(1)} s); dd wrote ${w.bytes} bytes in ${(w.ddMs / 1000).toFixed(1)} s (${ddRate.toFixed(1)} MB/s); ratio ${(receiveRate / ddRate).toFixed(2)}`;
 }
 
 /** @private Drops undefined fields, so a choice left open does not hide a kernel argument. */

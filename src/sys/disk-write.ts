@@ -32,3 +32,17 @@ export async function measureDiskWrite(file: string, bytes: number): Promise<Dis
     await run('sync', []);
   }
 }
+
+/**
+ * A receive's write rate (stream bytes unpacked into the pool per second,
+ * with the flush of what it left in the page cache) against dd's, in one
+ * line (the `bench` step's message; bench/lib/provision-report.ts reads it).
+ */
+export function describeWriteStage(receive: { bytes: number; ms: number }, w: DiskWrite): string {
+  const mbps = (bytes: number, ms: number) => (bytes / 1e6) / (ms / 1000);
+  const receiveMs = receive.ms + w.syncMs;
+  const receiveRate = mbps(receive.bytes, receiveMs);
+  const ddRate = mbps(w.bytes, w.ddMs);
+  return `receive wrote ${receive.bytes} bytes in ${(receiveMs / 1000).toFixed(1)} s (${receiveRate.toFixed(1)} MB/s, ` +
+    `flush ${(w.syncMs / 1000).toFixed(1)} s); dd wrote ${w.bytes} bytes in ${(w.ddMs / 1000).toFixed(1)} s (${ddRate.toFixed(1)} MB/s); ratio ${(receiveRate / ddRate).toFixed(2)}`;
+}
