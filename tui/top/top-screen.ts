@@ -49,7 +49,7 @@ export function createTopScreen(onAction: (action: TopAction) => void): TopScree
   for (const binding of TOP_KEYS) {
     screen.key([...binding.keys], () => {
       if (binding.action === TopAction.up || binding.action === TopAction.down) {
-        widgets.machines.rows[binding.action](1);
+        widgets.machines.rows.scroll(binding.action === TopAction.up ? -1 : 1);
         screen.render();
       }
       onAction(binding.action);
@@ -74,11 +74,10 @@ function build(screen: blessed.Widgets.Screen): Widgets {
     label: ' machines ',
     columnSpacing: 2,
     columnWidth: [17, 14, 12, 10, 5, 11],
-    interactive: true,
+    // No selection bar: blessed keeps it on the same row text as rows change, so it would wander.
+    interactive: false,
     keys: false,
     fg: 'white',
-    selectedFg: 'black',
-    selectedBg: 'cyan',
   });
   const chart: Widgets['chart'] = canDrawBraille(screen)
     ? {
