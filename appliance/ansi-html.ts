@@ -85,7 +85,6 @@ export function ansiToHtml(screen: string): string {
         text = '';
       };
       // CSI sequences (SGR among them), then other escapes (charset selection, OSC) dropped.
-      // eslint-disable-next-line no-control-regex -- escape sequences are the input
       const tokens = line.split(/(\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z])/);
       for (const token of tokens) {
         if (token.startsWith('\x1b[') && token.endsWith('m')) {
