@@ -13,6 +13,9 @@ packages=(
   tftp-hpa atftp curl tftpd-hpa
   # PXE firmware and boot loaders served over TFTP, and the VMs that load them
   ipxe pxelinux syslinux-common qemu-system-x86 qemu-utils ovmf
+  # GRUB's UEFI network image (grubnetx64.efi): UEFI machines set to local
+  # chainload their disk through it; mtools builds test ESPs without mounting
+  grub-efi-amd64-bin mtools
   # a real kernel for the e2e boot image; busybox-static gives udhcpc and the
   # initramfs shell (it conflicts with the dynamic busybox package)
   linux-image-amd64 busybox-static cpio zstd
