@@ -58,7 +58,8 @@ describe('viewOf', () => {
       "    gpt: 1 no filesystem 1.00 MiB, 2 vfat 'TROWEL-ESP' 256.0 MiB, 3 btrfs 'trowel' 3.71 GiB | trowel pool",
     ].map((l) => (l.length > 80 ? `${l.slice(0, 79)}~` : l)));
     expect(v.selected).toEqual({ from: 1, to: 3 });
-    expect(v.help).toBe('Up/Down move  Enter choose disk  r rescan  Esc back  Ctrl-C quit');
+    expect(v.help.trimEnd()).toBe('Up/Down move  Enter choose disk  r rescan  Esc back  Ctrl-C quit');
+    expect(v.help).toHaveLength(80);
   });
 
   it('lists exactly what an erasing layout destroys and asks for the disk\'s name', async () => {
@@ -86,6 +87,6 @@ describe('viewOf', () => {
   it('uses the room of a larger terminal', async () => {
     const v = viewOf((await sessionAt(enter)).state, { columns: 132, rows: 43 }, { ascii: false });
     expect(v.lines.at(-1)).toMatch(/^ {4}gpt: .{80,} \| trowel pool$/);
-    expect(v.help).toBe('↑↓ move  Enter choose disk  r rescan  Esc back  Ctrl-C quit');
+    expect(v.help.trimEnd()).toBe('↑↓ move  Enter choose disk  r rescan  Esc back  Ctrl-C quit');
   });
 });

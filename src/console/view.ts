@@ -12,7 +12,7 @@ import { cursorOf, DONE_MENU, FAILED_MENU, isDestructive, MENU, parentOnDisk, ty
 import { helpLine } from './keys.ts';
 import { layoutOptions, layoutPreview } from './layouts.ts';
 import { progressLines } from './progress.ts';
-import { columns, fit, wrap, type Charset } from './text.ts';
+import { cell, columns, fit, wrap, type Charset } from './text.ts';
 
 export interface ScreenView {
   title: string;
@@ -56,13 +56,14 @@ export function viewOf(s: ConsoleState, size: ViewSize, charset: Charset): Scree
   const windowed = windowLines(body, height);
   const notice = s.busy !== undefined ? { text: `${s.busy}...`, tone: 'info' as const } : s.notice;
   return {
-    title: fit(`trowel console - ${TITLES[s.screen]}`, width, charset),
+    // Padded: the renderer shows title and help in reverse video across the whole line.
+    title: cell(`trowel console - ${TITLES[s.screen]}`, width, charset),
     status: fit(statusLine(s), width, charset),
     lines: windowed.lines.map((l) => fit(l, width, charset)),
     selected: windowed.selected,
     input: body.input,
     notice: notice && { tone: notice.tone, text: fit(notice.text, width, charset) },
-    help: fit(helpLine(s, charset), width, charset),
+    help: cell(helpLine(s, charset), width, charset),
   };
 }
 
