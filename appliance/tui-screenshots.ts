@@ -88,7 +88,6 @@ export async function tuiScreenshots(out: string, photograph: Photograph): Promi
     const deadline = Date.now() + 180_000;
     for (;;) {
       const screen = await s.capture({ escapes: true });
-      // eslint-disable-next-line no-control-regex -- the capture's colour sequences
       const text = screen.replace(/\x1b\[[0-9;]*m/g, '');
       const overall = Number(/Overall\s+\[.*\] (\d+)%/.exec(text)?.[1] ?? 0);
       if ((overall >= 30 && overall < 100) || text.includes('Provisioning complete: 100%.')) {
