@@ -57,8 +57,7 @@ const QUICK: Plan = { bytes: 64 * MiB, reps: 1, receivers: [1, 3], losses: [0, 5
 const SHAPE_RATE = '1gbit';
 /** A sender still running after this is stopped and its run counted as failed. */
 const SENDER_LIMIT_MS = 300_000;
-/** How long receivers may take to report the file after the sender is done. */
-const RECEIVER_LIMIT_MS = 60_000;
+
 
 const args = parseBenchArgs('bench/mcast.ts', process.argv.slice(2));
 const plan: Plan = { ...(args.quick ? QUICK : FULL), ...(args.reps ? { reps: args.reps } : {}) };
@@ -145,27 +144,29 @@ async function measure(rig: McastRig, tool: McastTool, point: McastPoint, rep: n
     }
     mark('receivers ready');
     sender = tool.startSender(ctx);
+    const senderDone = sender;
     let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([
-      sender.exited,
-      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), SENDER_LIMIT_MS))),
-      // A receiver that fails while the sender still runs fails the run now, not at the time limit.
-      ...receivers.map(({ started: { proc } }) => proc.exited.then((e) => {
-        if (e.code !== 0) throw new Error(`Cannot finish ${proc.name}: exit ${e.code ?? e.signal} before the sender: ${lastLines(proc.output(), 1)}`);
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Cannot finish ${senderDone.name}: still running after ${SENDER_LIMIT_MS / 1000} s: ${lastLines(senderDone.output())}`)), SENDER_LIMIT_MS);
+    });
+    // Both must end well: the sender's exit and every receiver's own "I have it". A receiver that
+    // fails rejects at once, so a broken run ends now rather than at the limit.
+    const [exit, finishedAt] = await Promise.race([
+      Promise.all([sender.exited, Promise.all(receivers.map((r) => r.started.finished(SENDER_LIMIT_MS)))]),
+      limit,
+      sender.exited.then((e) => {
+        if (e.code !== 0) throw new Error(`Cannot finish ${senderDone.name}: exit ${e.code ?? e.signal}: ${lastLines(senderDone.output())}`);
         return new Promise<never>(() => {});
-      })),
+      }),
     ]).finally(() => clearTimeout(timer));
-    if (!exit) throw new Error(`Cannot finish ${sender.name}: still running after ${SENDER_LIMIT_MS / 1000} s: ${lastLines(sender.output())}`);
-    if (exit.code !== 0) throw new Error(`Cannot finish ${sender.name}: exit ${exit.code ?? exit.signal}: ${lastLines(sender.output())}`);
-    const seconds = (exit.at - sender.startedAt) / 1000;
+    // Done is the first moment the tool itself vouches that every receiver has the whole file: the last
+    // receiver's own "done", or the sender's successful exit, which each of the three senders makes only
+    // after every receiver confirmed the file (trowel's DONE, udpcast's final ACK, uftp's COMPLETE).
+    const lastDone = Math.max(...finishedAt);
+    const seconds = (Math.min(lastDone, exit.at) - sender.startedAt) / 1000;
     const senderCpuSeconds = sender.cpuSeconds();
-    const finishedAt: number[] = [];
-    const receiverCpuSeconds: number[] = [];
-    for (const r of receivers) {
-      finishedAt.push(await r.started.finished(RECEIVER_LIMIT_MS));
-      receiverCpuSeconds.push(r.started.proc.cpuSeconds() - r.cpuAtReady);
-    }
-    const run: McastRun = { rep, seconds, senderCpuSeconds, receiverCpuSeconds, lagSeconds: (Math.max(...finishedAt) - exit.at) / 1000 };
+    const receiverCpuSeconds = receivers.map((r) => r.started.proc.cpuSeconds() - r.cpuAtReady);
+    const run: McastRun = { rep, seconds, senderCpuSeconds, receiverCpuSeconds, senderAfterSeconds: (exit.at - lastDone) / 1000 };
     if (point.lossPercent > 0) {
       const counts = await takeLossCounts(lossy);
       run.lossyArrived = counts.arrived;
@@ -180,7 +181,7 @@ async function measure(rig: McastRig, tool: McastTool, point: McastPoint, rep: n
       if (got !== digest) throw new Error(`Cannot verify receiver ${i}: sha256 ${got.slice(0, 16)}… differs from the file's ${digest.slice(0, 12)}…`);
     }
     process.stderr.write(`${label}: ${seconds.toFixed(2)} s, ${(plan.bytes / seconds / 1e6).toFixed(1)} MB/s, sender CPU ${senderCpuSeconds.toFixed(2)} s, ` +
-      `receivers CPU ${receiverCpuSeconds.map((c) => c.toFixed(2)).join(' ')} s, lag ${run.lagSeconds!.toFixed(2)} s${run.notes ? `; ${run.notes}` : ''}` +
+      `receivers CPU ${receiverCpuSeconds.map((c) => c.toFixed(2)).join(' ')} s, sender exit +${run.senderAfterSeconds!.toFixed(2)} s${run.notes ? `; ${run.notes}` : ''}` +
       ` (at s: ${phase.join(', ')}, verified ${((Date.now() - began) / 1000).toFixed(1)})\n`);
     return run;
   } catch (e) {
@@ -232,11 +233,14 @@ function renderReport(raw: Raw, note?: string): string {
     '  Files (the sent one and every received copy) on tmpfs, so no disk\'s writeback lands on the next run.',
     '- Every tool capped at the same 900 Mbit/s, unattended, unencrypted:',
     ...Object.entries(raw.tools).flatMap(([tool, byMtu]) => Object.entries(byMtu).map(([mtu, cmds]) => `  - ${tool} (MTU ${mtu}): ${cmds.join('; ')}`)),
-    '- Time: from the sender\'s start (every receiver already listening) to the sender\'s exit. Each of the three senders',
-    '  exits only when every receiver has confirmed the whole file; "lag" in the last table is how much later the last',
-    '  receiver finished by its own account (its exit, or uftpd\'s status line: udp-receiver waits 500 ms after the final',
-    '  ACK by default). Goodput = file bytes / time, in MB/s (10^6 bytes/s). Every received copy is checked',
-    '  against the file\'s sha-256 outside the timing; a run with a wrong or missing copy is a failed run.',
+    '- Time: from the sender\'s start (every receiver already listening) to the first moment the tool itself vouches that',
+    '  every receiver has the whole file: the last receiver\'s own "done" (trowel\'s receive-file summary line, uftpd\'s',
+    '  RESULT line in its status file, polled every 20 ms; udp-receiver prints its "Transfer complete." only as it exits,',
+    '  after a 500 ms linger) or the sender\'s exit, which each sender makes only after every receiver confirmed the file',
+    '  (trowel\'s DONE, udpcast\'s final ACK, uftp\'s COMPLETE), whichever comes first. The run also needs the sender and',
+    '  every receiver to exit 0 (uftpd stays: a daemon). "sender exit after" in the last table is the sender\'s exit minus',
+    '  the last receiver\'s "done" (negative: the sender was first). Goodput = file bytes / time, in MB/s (10^6 bytes/s).',
+    '  Every received copy is checked against the file\'s sha-256 outside the timing; a wrong or missing copy fails the run.',
     '- Loss: N% of the packets arriving in the first receiver\'s namespace dropped at random (nftables',
     '  `numgen random mod 100 < N drop`, the lab\'s `dropIncoming`; this kernel has no netem); the others lose nothing',
     '  on purpose (they may still drop what they cannot keep up with: the machine has 2 cores for all of them).',

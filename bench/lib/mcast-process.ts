@@ -30,6 +30,12 @@ export interface McastProcess {
   readonly exited: Promise<Exit>;
   /** The last few KiB of stdout+stderr. */
   output(): string;
+  /**
+   * performance.now() when output matching `pattern` arrived (at once if it
+   * already has); never resolves if it never comes. A tool's "done" line
+   * marks the moment it had the file, before any linger before exiting.
+   */
+  lineSeen(pattern: RegExp): Promise<number>;
   /** CPU seconds of the process and its children so far (still readable after exit with a cgroup). */
   cpuSeconds(): number;
   /** SIGTERM, then SIGKILL after 3 s; resolves once it is gone and its group removed. */
@@ -40,8 +46,29 @@ export function spawnIn(ns: Netns, name: string, command: string, args: readonly
   const startedAt = performance.now();
   const child = ns.spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
+  const seen = new Map<RegExp, number>();
+  const watchers: { pattern: RegExp; resolve: (at: number) => void }[] = [];
   const onData = (d: Buffer) => {
+    const at = performance.now();
     tail = (tail + d.toString('utf8')).slice(-TAIL_BYTES);
+    for (let i = watchers.length - 1; i >= 0; i--) {
+      const w = watchers[i]!;
+      if (w.pattern.test(tail)) {
+        watchers.splice(i, 1);
+        seen.set(w.pattern, at);
+        w.resolve(at);
+      }
+    }
+  };
+  const lineSeen = (pattern: RegExp) => {
+    const at = seen.get(pattern);
+    if (at !== undefined) return Promise.resolve(at);
+    if (pattern.test(tail)) {
+      const now = performance.now();
+      seen.set(pattern, now);
+      return Promise.resolve(now);
+    }
+    return new Promise<number>((resolve) => watchers.push({ pattern, resolve }));
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
@@ -89,7 +116,7 @@ export function spawnIn(ns: Netns, name: string, command: string, args: readonly
       /* a process of the group still exiting keeps it busy for a moment; it is empty and harmless */
     }
   });
-  return { name, child, startedAt, exited, output: () => tail, cpuSeconds, stop };
+  return { name, child, startedAt, exited, output: () => tail, lineSeen, cpuSeconds, stop };
 }
 
 /** Waits until something in `ns` listens on UDP `port` (a receiver ready for the sender), or the process exits. */

@@ -19,14 +19,14 @@ export interface McastPoint {
 
 export interface McastRun {
   rep: number;
-  /** Sender start to sender exit; every sender exits only once each receiver confirmed the whole file. */
+  /** Sender start to the first of: the last receiver's own "done" (summary line, status line or exit), the sender's exit. */
   seconds?: number;
   error?: string;
   senderCpuSeconds?: number;
   /** Each receiver's CPU seconds from ready (port bound) to finished. */
   receiverCpuSeconds?: number[];
-  /** Last receiver finished (exit or status line) minus the sender's exit: what the time above leaves out. */
-  lagSeconds?: number;
+  /** The sender's exit minus the last receiver's "done": how long the sender went on (end-of-session handshake). */
+  senderAfterSeconds?: number;
   /** Packets that reached the lossy receiver and how many of them the drop rule took. */
   lossyArrived?: number;
   lossyDropped?: number;
@@ -248,7 +248,7 @@ export function renderAllRuns(results: McastResults): string {
     { header: 's', align: 'right' },
     { header: 'sender CPU s', align: 'right' },
     { header: 'receivers CPU s', align: 'left' },
-    { header: 'lag s', align: 'right' },
+    { header: 'sender exit after s', align: 'right' },
     { header: 'dropped/arrived', align: 'right' },
     { header: 'notes' },
   ];
@@ -265,7 +265,7 @@ export function renderAllRuns(results: McastResults): string {
           r.error !== undefined ? 'failed' : fixed(r.seconds, 3),
           fixed(r.senderCpuSeconds, 2),
           r.receiverCpuSeconds?.map((c) => c.toFixed(2)).join(' ') ?? '',
-          fixed(r.lagSeconds, 2),
+          fixed(r.senderAfterSeconds, 2),
           r.lossyArrived !== undefined ? `${r.lossyDropped}/${r.lossyArrived}` : '',
           (r.error ?? r.notes ?? '').replace(/\s+/g, ' ').slice(0, 160),
         ]);

@@ -84,17 +84,23 @@ function trowelEndpoint(ctx: RunContext, address: string): string[] {
   return ['--group', TROWEL_GROUP, '--port', String(TROWEL_PORT), '--interface', address, '--key-file', keyFile, '--session', String(session)];
 }
 
-/** Waits for the process to exit 0 within the time. */
-function exitOk(proc: McastProcess): (timeoutMs: number) => Promise<number> {
+/**
+ * Waits for the process to exit 0 within the time; resolves with when its
+ * `done` line appeared (it had the file then; what follows is its linger,
+ * e.g. udp-receiver's 500 ms --exit-wait), or its exit if it printed none.
+ */
+function doneLineThenExit(proc: McastProcess, done: RegExp): (timeoutMs: number) => Promise<number> {
+  // Watched from the start, so the moment is the output's arrival, not when someone asks.
+  const doneAt = proc.lineSeen(done);
   return async (timeoutMs) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Cannot finish ${proc.name}: still running after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`Cannot finish ${proc.name}: still running after ${timeoutMs} ms: ${tailOf(proc)}`)), timeoutMs);
     });
     try {
       const exit = await Promise.race([proc.exited, timeout]);
       if (exit.code !== 0) throw new Error(`Cannot finish ${proc.name}: exit ${exit.code ?? exit.signal}: ${tailOf(proc)}`);
-      return exit.at;
+      return Math.min(exit.at, await Promise.race([doneAt, Promise.resolve(exit.at)]));
     } finally {
       clearTimeout(timer);
     }
@@ -118,7 +124,7 @@ const trowel: McastTool = {
       ctx.trowelCli, 'mcast', 'receive-file', output, ...trowelEndpoint(ctx, host.address), '--timeout', '120s',
     ], trowelEnv());
     await waitUdpPort(host.ns, TROWEL_PORT, proc);
-    return { proc, output, finished: exitOk(proc) };
+    return { proc, output, finished: doneLineThenExit(proc, /trowel mcast receive-file: \d+ bytes/) };
   },
   startSender(ctx) {
     return spawnIn(ctx.rig.sender.ns, 'trowel sender', process.execPath, [
@@ -146,7 +152,9 @@ const udpcast: McastTool = {
     const output = join(ctx.dir, `udpcast-${index}.out`);
     const proc = spawnIn(host.ns, `udp-receiver ${index}`, 'udp-receiver', ['--nokbd', '--interface', host.interfaceName, '--file', output]);
     await waitUdpPort(host.ns, UDPCAST_PORT, proc);
-    return { proc, output, finished: exitOk(proc) };
+    // udp-receiver prints "Transfer complete." only as it exits, after its 500 ms --exit-wait linger; the
+    // sender's exit (after every receiver's final ACK) is what marks its end (see measure() in bench/mcast.ts).
+    return { proc, output, finished: doneLineThenExit(proc, /Transfer complete\./) };
   },
   startSender(ctx) {
     return spawnIn(ctx.rig.sender.ns, 'udp-sender', 'udp-sender', [
