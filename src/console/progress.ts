@@ -66,6 +66,9 @@ export function overallFraction(model: ProgressModel): number {
   return Math.min(0.99, done / 100);
 }
 
+/** How many lines come before the log in progressLines: overall, blank, the steps, blank, throughput, received. */
+export const PROGRESS_HEAD_LINES = 2 + SHOWN_STEPS.length + 3;
+
 /** The screen's lines: overall gauge, one gauge per step, throughput sparkline, bytes/ETA, then the log's tail. */
 export function progressLines(model: ProgressModel, width: number, height: number, charset: Charset): string[] {
   const label = (s: string) => s.padEnd(11);

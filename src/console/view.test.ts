@@ -71,6 +71,17 @@ describe('viewOf', () => {
     expect(erasedItems({ disk: session.state.disk })).toEqual(["vdb1 vfat 100.0 MiB", "vdb2 ntfs 'Windows' 1000.0 MiB", 'the Windows system on it', 'the gpt partition table']);
   });
 
+  it('keeps the gauges at 100% on the Done screen, above the result and the choices', async () => {
+    const session = await sessionAt(enter, enter, enter, enter, enter, enter, ...[...'vda'].map((ch): Intent => ({ kind: 'char', ch })), enter);
+    expect(session.state.screen).toBe('done');
+    const v = viewOf(session.state, SIZE, ASCII);
+    expect(v.lines[0]).toBe(`Overall    [${'#'.repeat(38)}] 100%`);
+    expect(v.lines).toContain('Provisioning complete: 100%.');
+    expect(v.lines).toContain('Deployed @root:org.example.Desktop:x86_64:20260102T000000Z on /dev/vda');
+    expect(v.lines[v.selected!.from]).toBe('> Reboot into the new system');
+    expect(rows(v).length).toBeLessThanOrEqual(25);
+  });
+
   it('keeps the selected disk in view when the table is taller than the screen', async () => {
     const many = Array.from({ length: 20 }, (_, i) => disk(`sd${String.fromCharCode(97 + i)}`));
     const session = new ConsoleSession({ server: 'http://s', source: 'kernel', canReport: false }, fakeServices({ discoverDisks: async () => many }));

@@ -11,7 +11,7 @@ import { detectSystems, diskContents, diskKind, diskModel, unusableReason } from
 import { cursorOf, DONE_MENU, FAILED_MENU, isDestructive, MENU, parentOnDisk, type ConsoleState, type DiffState, type ScreenId } from './flow.ts';
 import { helpLine } from './keys.ts';
 import { layoutOptions, layoutPreview } from './layouts.ts';
-import { progressLines } from './progress.ts';
+import { PROGRESS_HEAD_LINES, progressLines } from './progress.ts';
 import { cell, columns, fit, wrap, type Charset } from './text.ts';
 
 export interface ScreenView {
@@ -174,10 +174,11 @@ const BODIES: Record<ScreenId, BodyOf> = {
   progress(s, width, height, charset) {
     return { lines: progressLines(s.progress, width, height, charset) };
   },
-  done(s, width, height) {
-    const head = ['Provisioning complete: 100%.', ...wrap(`Deployed ${s.deployed ?? ''}`, width), ''];
-    const log = s.progress.log.slice(-Math.max(0, height - head.length - DONE_MENU.length - 2));
-    return list(DONE_MENU.map((m) => m.label), cursorOf(s, DONE_MENU.length), head, ['', ...log]);
+  done(s, width, _height, charset) {
+    // The gauges stay, at 100%, above the result: the log is on the server (trowel machines events).
+    const gauges = progressLines(s.progress, width, 1, charset).slice(0, PROGRESS_HEAD_LINES);
+    const head = [...gauges, 'Provisioning complete: 100%.', ...wrap(`Deployed ${s.deployed ?? ''}`, width), ''];
+    return list(DONE_MENU.map((m) => m.label), cursorOf(s, DONE_MENU.length), head);
   },
   failed(s, width, height) {
     const head = ['Provisioning failed:', ...wrap(s.failure ?? '', width - 2).map((l) => `  ${l}`), ''];

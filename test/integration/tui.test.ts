@@ -156,7 +156,9 @@ describe('trowel tui in a real terminal', () => {
     const progress = await s.waitFor(/trowel console - (Provisioning|Done)/, 30_000);
     if (progress.includes('Provisioning')) expect(progress).toMatch(/Overall\s+\[.*\] \d+%/);
     const done = await s.waitFor('Provisioning complete: 100%.', 120_000);
-    expect(done).toContain(`complete done: @root:${NAME}:x86_64:${v1.version} on ${data.device}`);
+    expect(done).toMatch(/Overall\s+\[█{38}\] 100%/);
+    expect(done).toMatch(/receive\s+\[█{38}\] done/);
+    expect(done).toContain(`Deployed @root:${NAME}:x86_64:${v1.version} on ${data.device}`);
 
     // The data partition is untouched, and the new pool holds the deployed root.
     await withMount(`${data.device}p1`, ['-o', 'ro'], async (dir) => expect(await readFile(join(dir, 'keep-me.txt'), 'utf8')).toBe('precious\n'));
@@ -187,7 +189,7 @@ describe('trowel tui in a real terminal', () => {
     await press(s, 'Enter', 'Press Enter to start.');
     await s.sendKeys('Enter');
     const updated = await s.waitFor('Provisioning complete: 100%.', 120_000);
-    expect(updated).toContain(`receive done: @template:${NAME}:x86_64:${v2.version} (incrementa`);
+    expect(updated).toContain(`Deployed @root:${NAME}:x86_64:${v2.version} on ${data.device}`);
     // The whole line, as the machine reported it to the server.
     const events = ((await (await fetch(`${server.base}/api/v1/machines/${server.mac}/events`)).json()) as { events: { step?: string; state?: string; message?: string }[] }).events;
     expect(events.filter((e) => e.step === 'receive' && e.state === 'done').at(-1)?.message).toContain(`@template:${NAME}:x86_64:${v2.version} (incremental from ${v1.version})`);
@@ -232,6 +234,7 @@ describe('trowel tui in a real terminal', () => {
     await s.type(blank.name);
     await s.sendKeys('Enter');
     const done = await s.waitFor('Provisioning complete: 100%.', 120_000);
+    expect(done).toMatch(/Overall\s+\[#{38}\] 100%/);
     expect(done).not.toMatch(/[^\x00-\x7f]/);
     await withMount(`${blank.device}p3`, ['-o', 'ro,subvolid=5'], async (top) => {
       expect(await getDefaultSubvolume(top)).toMatchObject({ path: `@root:${NAME}:x86_64:${v2.version}` });
