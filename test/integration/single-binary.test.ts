@@ -104,5 +104,21 @@ describe('dist/trowel top in a terminal with no terminfo database (as in the PXE
       await tmux.sendKeys('q');
       await expect.poll(() => tmux.exited(), { timeout: 10_000 }).toBe(true);
     });
+
+    it(`draws the console's first screen under TERM=${term}, and Ctrl-C quits`, async () => {
+      const url = await server();
+      const tmux = await TmuxSession.start({
+        command: noTerminfo(`${BINARY} tui --server ${url} --no-reboot --cmdline trowel.mac=52:54:00:aa:bb:03`),
+        term, env: { LANG: lang, PATH: '/usr/bin:/bin' },
+      });
+      stops.push(() => tmux.kill());
+      // This server has no pool: the console stays on its server screen and says why.
+      const screen = await tmux.waitFor('Cannot list templates');
+      expect(screen).toContain('trowel console - Server');
+      expect(screen).toContain(`Server URL: ${url}`);
+      expect(screen).toMatch(/Enter connect .* Ctrl-C quit/);
+      await tmux.sendKeys('C-c');
+      await expect.poll(() => tmux.exited(), { timeout: 10_000 }).toBe(true);
+    });
   }
 });
