@@ -27,9 +27,11 @@ const STATE_FILE = 'lab.json';
 /**
  * Serial console, and a long NVMe command timeout: a TCG guest on a busy
  * 2-core host can stall past the kernel's 30 s default, which it would
- * report as an I/O error in the middle of a receive.
+ * report as an I/O error in the middle of a receive. no_timer_check: on
+ * such a host the kernel's early check that the timer interrupt ticks can
+ * miss it and panic ("IO-APIC + timer doesn't work!"); seen in the e2e.
  */
-export const DEFAULT_BOOT_ARGS = 'console=ttyS0 nvme_core.io_timeout=600';
+export const DEFAULT_BOOT_ARGS = 'console=ttyS0 nvme_core.io_timeout=600 no_timer_check';
 
 export interface LabOptions {
   /** The lab's folder (created; must not hold another running lab). */

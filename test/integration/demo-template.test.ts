@@ -125,7 +125,7 @@ describe('buildDemoTemplate', () => {
 
   it('puts GRUB and the kernel console on the serial port and the screen', async () => {
     const grub = await readFile(join(rootfs, 'etc/default/grub'), 'utf8');
-    expect(grub).toMatch(/^GRUB_CMDLINE_LINUX="console=ttyS0,115200 console=tty0"$/m);
+    expect(grub).toMatch(/^GRUB_CMDLINE_LINUX="console=ttyS0,115200 console=tty0 no_timer_check"$/m);
     expect(grub).toMatch(/^GRUB_TERMINAL="serial console"$/m);
     expect(grub).toMatch(/^GRUB_TIMEOUT=1$/m);
     const autologin = await readFile(join(rootfs, 'etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf'), 'utf8');
