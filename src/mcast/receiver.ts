@@ -431,15 +431,16 @@ class Receiver {
     const job = (async () => {
       const chunks = await this.options.fetchRange!(start, end);
       let offset = start;
+      // Ranges start on a block boundary; chunks end anywhere, so a block is marked once the chunk that completes it lands.
+      let marked = Math.floor(start / layout.blockSize);
       for await (const chunk of chunks) {
         if (this.finished) return;
         if (offset + chunk.length > end) throw new Error(`fetchRange(${start}, ${end}) returned more than asked`);
         this.spool!.writeAt(offset, chunk);
-        const firstBlock = Math.ceil(offset / layout.blockSize);
         offset += chunk.length;
         this.fetchedBytes += chunk.length;
-        const lastBlock = offset === layout.totalBytes ? layout.blockCount : Math.floor(offset / layout.blockSize);
-        for (let b = firstBlock; b < lastBlock; b++) this.map!.add(b);
+        const whole = offset === layout.totalBytes ? layout.blockCount : Math.floor(offset / layout.blockSize);
+        for (; marked < whole; marked++) this.map!.add(marked);
         this.progressed();
         if (this.finished) return;
       }

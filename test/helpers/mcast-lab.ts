@@ -72,3 +72,50 @@ export function collect(child: ChildProcess): Collected {
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
+
+export const SENDER_SCRIPT = join(import.meta.dirname, 'mcast-sender-process.ts');
+export const FORGER_SCRIPT = join(import.meta.dirname, 'mcast-forger-process.ts');
+
+/** A helper process that prints one JSON line at the end. */
+export interface JsonRun<T> {
+  collected: Collected;
+  /** Resolves when the process printed `marker` (e.g. READY) on stdout. */
+  printed(marker: string, timeoutMs?: number): Promise<void>;
+  result: Promise<T>;
+}
+
+export function runJson<T>(ns: Netns, script: string, config: object): JsonRun<T> {
+  const collected = collect(ns.spawn(process.execPath, [script, JSON.stringify(config)]));
+  const result = collected.exited.then((code) => {
+    const last = collected.stdout().trim().split('\n').at(-1) ?? '';
+    try {
+      return JSON.parse(last) as T;
+    } catch {
+      throw new Error(`${script} exited with ${code} without a report: ${collected.stderr().slice(-3000)}`);
+    }
+  });
+  // Awaited by the tests that need it; a killed process's missing report must not be an unhandled rejection.
+  result.catch(() => {});
+  const printed = (marker: string, timeoutMs = 60_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (collected.stdout().includes(marker)) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      const poll = setInterval(check, 20);
+      const timer = setTimeout(() => {
+        clearInterval(poll);
+        reject(new Error(`${script} did not print ${marker} within ${timeoutMs} ms: ${collected.stderr().slice(-3000)}`));
+      }, timeoutMs);
+      void collected.exited.then(() => setTimeout(() => {
+        check();
+        clearInterval(poll);
+        clearTimeout(timer);
+        reject(new Error(`${script} exited before printing ${marker}: ${collected.stdout().slice(-500)} ${collected.stderr().slice(-3000)}`));
+      }, 50));
+    });
+  return { collected, printed, result };
+}

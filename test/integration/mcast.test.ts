@@ -1,0 +1,173 @@
+/**
+ * Reliable multicast over real sockets: a bridge with a sender namespace
+ * and 8 receiver namespaces (plus one stranger), receivers and sender as
+ * child processes in their namespaces. Every receiver must end up with the
+ * source's exact bytes, both in its spool file and through its in-order
+ * stream, whatever is lost, killed, forged or late.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropIncoming, type Netns } from '../../src/lab/netns.ts';
+import type { ReceiverReport, SenderReport } from '../../src/mcast/index.ts';
+import { CLI, collect, createMcastLab, FORGER_SCRIPT, type JsonRun, type McastLab, RECEIVER_SCRIPT, runJson, SENDER_SCRIPT } from '../helpers/mcast-lab.ts';
+
+const GROUP = '239.255.84.1';
+const SIZE = 32 << 20;
+const RECEIVERS = 8;
+
+type ReceiverResult = ReceiverReport & { ok: boolean; error?: string; code?: string; sha256: string; streamed: number; cpuSeconds: number };
+type SenderResult = SenderReport & { ok: boolean; error?: string };
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+describe('multicast send and receive', () => {
+  let lab: McastLab;
+  let intruder: Netns;
+  let dir: string;
+  let source: string;
+  let digest: string;
+  const keyHex = randomBytes(32).toString('hex');
+  let session = 100;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'trowel-mcast-'));
+    source = join(dir, 'stream.zst');
+    await writeFile(source, randomBytes(SIZE));
+    digest = await sha256File(source);
+    await writeFile(join(dir, 'session.key'), `${keyHex}\n`);
+    lab = await createMcastLab(RECEIVERS + 1);
+    intruder = lab.receivers[RECEIVERS]!.ns;
+  });
+  afterAll(async () => {
+    await lab?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A fresh session id and port per test, so nothing from an earlier test can mix in. */
+  function endpoint() {
+    session++;
+    return { group: GROUP, port: 20000 + session, sessionId: session, keyHex };
+  }
+
+  function startReceiver(i: number, ep: ReturnType<typeof endpoint>, extra: object = {}): JsonRun<ReceiverResult> {
+    const r = lab.receivers[i]!;
+    return runJson<ReceiverResult>(r.ns, RECEIVER_SCRIPT, { ...ep, interfaceAddress: r.address, spoolFile: join(dir, `s${ep.sessionId}-r${i}`), ...extra });
+  }
+
+  function startSender(ep: ReturnType<typeof endpoint>, extra: object = {}): JsonRun<SenderResult> {
+    return runJson<SenderResult>(lab.sender, SENDER_SCRIPT, { ...ep, interfaceAddress: lab.senderAddress, file: source, rateBitsPerSecond: 900e6, maxWaitMs: 20_000, ...extra });
+  }
+
+  async function expectIdentical(i: number, sessionId: number, result: ReceiverResult): Promise<void> {
+    expect(result.ok, result.error).toBe(true);
+    expect(result.sha256).toBe(digest); // the in-order stream
+    expect(result.streamed).toBe(SIZE);
+    expect(await sha256File(join(dir, `s${sessionId}-r${i}`))).toBe(digest); // the spool
+  }
+
+  it('delivers byte-identical files to 8 receivers (CLI sender, two CLI receivers)', async () => {
+    const ep = endpoint();
+    const helpers = Array.from({ length: RECEIVERS - 2 }, (_, i) => startReceiver(i, ep));
+    const cliArgs = ['--group', GROUP, '--port', String(ep.port), '--key-file', join(dir, 'session.key'), '--session', String(ep.sessionId)];
+    const cliReceivers = [RECEIVERS - 2, RECEIVERS - 1].map((i) =>
+      collect(lab.receivers[i]!.ns.spawn(process.execPath, [CLI, 'mcast', 'receive-file', join(dir, `s${ep.sessionId}-r${i}`), ...cliArgs, '--interface', lab.receivers[i]!.address, '--timeout', '60s'])));
+    await Promise.all(helpers.map((h) => h.printed('READY')));
+    const sender = collect(lab.sender.spawn(process.execPath, [CLI, 'mcast', 'send-file', source, ...cliArgs, '--interface', lab.senderAddress, '--min-receivers', String(RECEIVERS), '--max-wait', '30s']));
+    expect(await sender.exited, sender.stderr()).toBe(0);
+    expect(sender.stderr()).toMatch(new RegExp(`^trowel mcast send-file: ${SIZE} bytes in [\\d.]+ s, [\\d.]+ MB/s, receivers ${RECEIVERS} done 0 dropped, repairs \\d+`, 'm'));
+    for (const [n, h] of helpers.entries()) await expectIdentical(n, ep.sessionId, await h.result);
+    for (const [n, c] of cliReceivers.entries()) {
+      expect(await c.exited, c.stderr()).toBe(0);
+      expect(c.stderr()).toMatch(new RegExp(`^trowel mcast receive-file: ${SIZE} bytes in `, 'm'));
+      expect(await sha256File(join(dir, `s${ep.sessionId}-r${RECEIVERS - 2 + n}`))).toBe(digest);
+    }
+  });
+
+  it('rejects and counts packets forged by a stranger without the key', async () => {
+    const ep = endpoint();
+    const receivers = [0, 1, 2].map((i) => startReceiver(i, ep));
+    await Promise.all(receivers.map((r) => r.printed('READY')));
+    // Slow enough that the forgeries land while data flows.
+    const sender = startSender(ep, { minReceivers: 3, rateBitsPerSecond: 50e6 });
+    await sender.printed('PHASE sending');
+    const forger = runJson(intruder, FORGER_SCRIPT, { ...ep, interfaceAddress: lab.receivers[RECEIVERS]!.address, count: 200, ms: 400 });
+    await forger.printed('SENT 200');
+    expect((await sender.result).ok).toBe(true);
+    for (const [i, r] of receivers.entries()) {
+      const result = await r.result;
+      await expectIdentical(i, ep.sessionId, result);
+      expect(result.badPackets).toBeGreaterThanOrEqual(150); // some may arrive after the session ended
+    }
+  });
+
+  it('completes on every receiver with 1% and 5% random loss on some of them', async () => {
+    const ep = endpoint();
+    await dropIncoming(lab.receivers[0]!.ns, 1);
+    await dropIncoming(lab.receivers[1]!.ns, 5);
+    await dropIncoming(lab.receivers[2]!.ns, 5);
+    try {
+      const receivers = Array.from({ length: RECEIVERS }, (_, i) => startReceiver(i, ep));
+      await Promise.all(receivers.map((r) => r.printed('READY')));
+      const report = await startSender(ep, { minReceivers: RECEIVERS }).result;
+      expect(report.ok, report.error).toBe(true);
+      expect(report.receivers.filter((r) => r.state === 'done')).toHaveLength(RECEIVERS);
+      expect(report.repairs).toBeGreaterThan(0);
+      const results = await Promise.all(receivers.map((r) => r.result));
+      for (const [i, result] of results.entries()) await expectIdentical(i, ep.sessionId, result);
+      expect(results[1]!.loss).toBeGreaterThan(0.02); // the loss was real...
+      expect(results[1]!.repaired).toBeGreaterThan(0); // ...and parity made up for it
+      // One parity packet serves every receiver missing any one block of its group: repairs stay
+      // near the worst receiver's losses, far below the sum of all receivers' losses.
+      const worst = Math.max(...results.map((r) => r.lost));
+      const sum = results.reduce((a, r) => a + r.lost, 0);
+      expect(report.repairs).toBeLessThan(worst * 1.5 + 50);
+      expect(report.repairs).toBeLessThan(sum);
+    } finally {
+      for (const i of [0, 1, 2]) await lab.receivers[i]!.ns.exec('nft', ['delete', 'table', 'inet', 'trowel_loss']);
+    }
+  });
+
+  it('finishes for the others when a receiver is killed mid-session', async () => {
+    const ep = endpoint();
+    const receivers = Array.from({ length: 4 }, (_, i) => startReceiver(i, ep));
+    await Promise.all(receivers.map((r) => r.printed('READY')));
+    const sender = startSender(ep, { minReceivers: 4, rateBitsPerSecond: 100e6, dropAfterMs: 3000 });
+    await sender.printed('PHASE sending');
+    await new Promise((r) => setTimeout(r, 500));
+    receivers[3]!.collected.child.kill('SIGKILL');
+    const started = Date.now();
+    const report = await sender.result;
+    expect(report.ok, report.error).toBe(true);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(report.receivers.filter((r) => r.state === 'done')).toHaveLength(3);
+    expect(report.receivers.find((r) => r.state === 'dropped')?.reason).toBe('silent');
+    for (const i of [0, 1, 2]) await expectIdentical(i, ep.sessionId, await receivers[i]!.result);
+  });
+
+  it('lets a late joiner fetch the prefix it missed and take the rest from multicast', async () => {
+    const ep = endpoint();
+    const early = [0, 1, 2].map((i) => startReceiver(i, ep));
+    await Promise.all(early.map((r) => r.printed('READY')));
+    // ~4 MB/s: the session is still running when the late receiver's process is up.
+    const sender = startSender(ep, { minReceivers: 3, rateBitsPerSecond: 32e6 });
+    await sender.printed('PHASE sending');
+    await new Promise((r) => setTimeout(r, 1500));
+    const late = startReceiver(3, ep, { fetchFrom: source });
+    const report = await sender.result;
+    expect(report.ok, report.error).toBe(true);
+    const lateResult = await late.result;
+    await expectIdentical(3, ep.sessionId, lateResult);
+    expect(lateResult.fetchedBytes).toBeGreaterThan(0);
+    expect(lateResult.fetchedBytes).toBeLessThan(SIZE); // the rest came by multicast
+    for (const [i, r] of early.entries()) await expectIdentical(i, ep.sessionId, await r.result);
+  });
+});
