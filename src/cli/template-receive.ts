@@ -8,6 +8,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { describeError } from '../errors.ts';
+import { createLogger, LogLevel, type LogLevelName } from '../log/logger.ts';
 import { describeTransport, multicastBody, teeBody } from '../mcast-client/index.ts';
 import type { ReceiverReport } from '../mcast/index.ts';
 import { normalizeMac } from '../wire/mac.ts';
@@ -128,6 +129,11 @@ export async function templateReceiveCommand(argv: string[], io: ProgressIo = pr
       intoDir: values.into!,
       publicKey,
       body,
+      // Warnings (a tee session nobody joined, a fallback to HTTP) on stderr; TROWEL_LOG=info|debug shows more.
+      log: createLogger('receive', (r) => {
+        io.stderr(`${newline()}${JSON.stringify(r)}\n`);
+        drawn = false;
+      }, LogLevel[(io.env.TROWEL_LOG as LogLevelName | undefined) ?? 'warn'] ?? LogLevel.warn),
       onManifest: (m) => (label = describeRef(m, m.parent)),
       onProgress: (p) => {
         line.update(label, (last = p));

@@ -14,7 +14,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { TrowelError } from '../errors.ts';
-import { receiveFile, type ReceiverReport } from '../mcast/index.ts';
+import { blockSizeForMtu, interfaceMtu, receiveFile, type ReceiverReport } from '../mcast/index.ts';
 import { stagingName } from '../stream/receive-staging.ts';
 import type { BodyContext, BodySource } from '../stream/receive.ts';
 import { rangeFetcher } from './fetch-range.ts';
@@ -58,7 +58,7 @@ export async function receiveSession(offer: SessionOffer, options: MulticastBody
   context.signal?.addEventListener('abort', onAbort, { once: true });
   const received = receiveFile({
     group: offer.group, port: offer.port, interfaceAddress, sessionId: offer.sessionId, key: offer.key, spoolFile,
-    fetchRange: rangeFetcher(context.streamUrl, `"${context.manifest.sha256}"`, { dispatcher: options.dispatcher, signal: stop.signal }),
+    fetchRange: rangeFetcher(context.streamUrl, `"${context.manifest.sha256}"`, { dispatcher: options.dispatcher, signal: stop.signal, alignment: blockSizeOn(interfaceAddress) }),
     timeoutMs: offer.startsInMs + (options.timeoutMs ?? 60_000),
     log: context.log,
     signal: stop.signal,
@@ -90,6 +90,18 @@ export async function receiveSession(offer: SessionOffer, options: MulticastBody
       await rm(spoolFile, { force: true });
     },
   };
+}
+
+/**
+ * @private The block size a sender on this segment uses (the sender's MTU is
+ * assumed to be this interface's), so HTTP fills land on block boundaries.
+ */
+function blockSizeOn(interfaceAddress: string): number | undefined {
+  try {
+    return blockSizeForMtu(interfaceMtu(interfaceAddress));
+  } catch {
+    return undefined;
+  }
 }
 
 /** @private The request for this receive's stream. */

@@ -107,12 +107,12 @@ function parseOffer(body: Record<string, unknown> | undefined, server: string): 
   };
 }
 
-/** A tee machine's report on the session it sends (PUT /api/v1/machines/<mac>/multicast/<session>). */
+/** A tee machine's report on the session it sends (PUT /api/v1/machines/<mac>/multicast/<session>); answers the machines that asked for it. */
 export async function reportTee(
   r: Pick<OfferRequest, 'server' | 'mac' | 'token' | 'dispatcher'>,
   sessionId: number,
   report: { state: 'sending' | 'done' | 'failed'; error?: string } & Partial<Record<'receivers' | 'completed' | 'dropped' | 'bytesSent' | 'repairs' | 'loss' | 'rateBitsPerSecond', number>>,
-): Promise<void> {
+): Promise<{ machines: string[] }> {
   const url = `${r.server.replace(/\/+$/, '')}/api/v1/machines/${encodeURIComponent(r.mac)}/multicast/${sessionId}`;
   const response = await request(url, {
     method: 'PUT',
@@ -122,6 +122,8 @@ export async function reportTee(
     bodyTimeout: 15_000,
     dispatcher: r.dispatcher,
   });
-  await response.body.dump();
+  const text = await response.body.text();
   if (response.statusCode !== 200) throw new TrowelError('ESERVER', `Cannot report on multicast session ${sessionId}: server says ${response.statusCode}`);
+  const machines = (JSON.parse(text) as { session?: { machines?: unknown } }).session?.machines;
+  return { machines: Array.isArray(machines) ? machines.filter((m): m is string => typeof m === 'string') : [] };
 }

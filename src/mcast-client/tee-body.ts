@@ -6,6 +6,10 @@
  * download is written to a spool file as it arrives, and the sender never
  * sends a block past what the spool holds (availableBytes).
  *
+ * Like a server session, a tee session gathers for the window the server
+ * says (startsInMs), then starts its sender and waits for every machine
+ * that asked meanwhile to join (the server tells it who asked).
+ *
  * The tee's own install never depends on its session: a session nobody
  * joins, or that fails, is reported to the server and logged, and the
  * receive succeeds on the verified HTTP bytes. The receive step does wait
@@ -14,6 +18,7 @@
  * receives from it like any multicast receiver.
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { describeError } from '../errors.ts';
@@ -24,6 +29,8 @@ import { localAddressFor } from './local-address.ts';
 import { offerRequest, receiveSession, type MulticastBodyOptions } from './multicast-body.ts';
 import { reportTee, requestOffer, type SessionOffer } from './offer.ts';
 
+/** How long a receiver may go without progress before the tee drops it to HTTP. */
+const TEE_DROP_AFTER_MS = 60_000;
 /** Reports to the server at most this often while sending. */
 const REPORT_EVERY_MS = 2000;
 
@@ -50,19 +57,30 @@ async function sendWhileFetching(offer: SessionOffer, options: MulticastBodyOpti
   const onAbort = () => stop.abort(context.signal?.reason);
   context.signal?.addEventListener('abort', onAbort, { once: true });
   const report = (r: Parameters<typeof reportTee>[2]) =>
-    reportTee(options, offer.sessionId, r).catch((e: unknown) => context.log.warn('tee_report_failed', { sessionId: offer.sessionId, error: describeError(e) }));
+    reportTee(options, offer.sessionId, r).catch((e: unknown) => {
+      context.log.warn('tee_report_failed', { sessionId: offer.sessionId, error: describeError(e) });
+      return { machines: [] as string[] };
+    });
   let lastReport = 0;
-  const sent = sendFile({
-    group: offer.group, port: offer.port, interfaceAddress, sessionId: offer.sessionId, key: offer.key,
-    file: spoolFile, totalBytes: context.manifest.compressedSize, availableBytes: () => written,
-    rateBitsPerSecond: offer.rateBitsPerSecond, minReceivers: offer.minReceivers, maxWaitMs: offer.maxWaitMs,
-    log: context.log, signal: stop.signal,
-    onStats: (s) => {
-      if (Date.now() - lastReport < REPORT_EVERY_MS) return;
-      lastReport = Date.now();
-      void report({ state: 'sending', ...statsOf(s) });
-    },
-  });
+  const sent = (async () => {
+    // Gather first; the first report moves the session to sending and says who asked meanwhile.
+    await sleep(offer.startsInMs, undefined, { signal: stop.signal });
+    const asked = (await report({ state: 'sending' })).machines.filter((m) => m !== options.mac).length;
+    return sendFile({
+      group: offer.group, port: offer.port, interfaceAddress, sessionId: offer.sessionId, key: offer.key,
+      file: spoolFile, totalBytes: context.manifest.compressedSize, availableBytes: () => written,
+      rateBitsPerSecond: offer.rateBitsPerSecond, minReceivers: Math.max(offer.minReceivers, asked),
+      maxWaitMs: Math.max(1000, offer.maxWaitMs - offer.startsInMs),
+      // The download feeding the session may stall (a busy server): receivers waiting for it are not behind.
+      dropAfterMs: TEE_DROP_AFTER_MS,
+      log: context.log, signal: stop.signal,
+      onStats: (s) => {
+        if (Date.now() - lastReport < REPORT_EVERY_MS) return;
+        lastReport = Date.now();
+        void report({ state: 'sending', ...statsOf(s) });
+      },
+    });
+  })();
   options.onTransport?.({ transport: 'multicast', role: 'sender', offer, interfaceAddress });
   context.log.info('tee_sending', { sessionId: offer.sessionId, group: offer.group, port: offer.port, interfaceAddress });
   // The session is a service to others: its failure is reported, never thrown into this machine's receive.

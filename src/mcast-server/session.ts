@@ -7,8 +7,10 @@
  *   sending --(sender resolved)--> done | (sender threw) --> failed
  *   gathering|sending --(cancel: server stops)--> failed
  *
- * A tee session is sent by a machine, not by the server: it goes straight
- * to `sending` and ends when that machine reports.
+ * A tee session is sent by a machine, not by the server: it gathers for
+ * the window like any session, moves to `sending` with the tee's first
+ * report (the tee starts its sender then), and ends when the tee reports
+ * its end.
  *
  * While gathering, every machine that asks is counted, so the sender waits
  * for all of them to join (or for maxWait) rather than for minReceivers
@@ -169,8 +171,7 @@ export class McastSession {
     this.now = init.now;
     this.log = init.log;
     this.createdAt = init.now();
-    this.state = init.origin === 'tee' ? 'sending' : 'gathering';
-    if (this.state === 'sending') this.startedAt = this.createdAt;
+    this.state = 'gathering';
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
   }
 
@@ -208,6 +209,10 @@ export class McastSession {
   /** A tee machine's report about the session it sends. */
   report(stats: Partial<SessionStats>, end?: { error?: string }): void {
     if (!this.live) return;
+    if (this.state === 'gathering') {
+      this.state = 'sending';
+      this.startedAt = this.now();
+    }
     this.stats = { ...this.stats, ...stats };
     if (end) this.finish(end.error);
     else this.changed();

@@ -106,12 +106,15 @@ describe('McastSessions', () => {
   it('makes the first tee machine the sender and the others its receivers; the tee ends it by report', async () => {
     const { sessions, sender } = make();
     const tee = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:01', { tee: true });
-    expect(tee).toMatchObject({ role: 'sender', sender: 'aa:aa:aa:aa:aa:01', state: 'sending' });
+    expect(tee).toMatchObject({ role: 'sender', sender: 'aa:aa:aa:aa:aa:01', state: 'gathering' });
+    expect(tee.startsInMs).toBeGreaterThan(900);
     const other = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:02');
     const secondTee = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:03', { tee: true });
     expect(other).toMatchObject({ role: 'receiver', sessionId: tee.sessionId });
     expect(secondTee).toMatchObject({ role: 'receiver', sessionId: tee.sessionId });
     expect(() => sessions.report('aa:aa:aa:aa:aa:02', tee.sessionId, {})).toThrow(/sends no session/);
+    // The tee's first report starts the sending; it learns who asked meanwhile.
+    expect(sessions.report('aa:aa:aa:aa:aa:01', tee.sessionId, {})).toMatchObject({ state: 'sending', machines: ['aa:aa:aa:aa:aa:01', 'aa:aa:aa:aa:aa:02', 'aa:aa:aa:aa:aa:03'] });
     sessions.report('aa:aa:aa:aa:aa:01', tee.sessionId, { bytesSent: 1000, completed: 2 }, {});
     expect(sessions.get(tee.sessionId)).toMatchObject({ state: 'done', origin: 'tee', completed: 2 });
     await tick(1100);

@@ -183,6 +183,36 @@ describe('multicast sessions from trowel serve to receivers in namespaces', () =
     expect(JSON.parse(sent.stdout)).toMatchObject({ origin: 'admin', state: 'done', completed: 2 });
   });
 
+  it('tee: one machine downloads and sends it on; the others receive its session; all verified', async () => {
+    const into = [0, 1, 2].map((i) => join(disks[i]!.mountpoint, 'tee'));
+    for (const dir of into) await mkdir(dir);
+    const tee = finished(nets[0]!.spawn(command, [
+      ...args, 'template', 'receive', '--server', URL_BASE, '--name', NAME, '--arch', 'x86_64', '--version', version.version,
+      '--into', into[0]!, '--key-base64', key, '--tee', '--mac', macs[0]!, '--token', tokens[0]!,
+    ]), 150_000);
+    let session: SessionView | undefined;
+    for (let tries = 0; !session; tries += 1) {
+      if (tries > 100) throw new Error('the tee session never appeared');
+      session = (await sessions()).find((s) => s.origin === 'tee' && s.state === 'gathering');
+      if (!session) await new Promise((r) => setTimeout(r, 100));
+    }
+    const exits = await Promise.all([1, 2].map((i) => finished(receive(i, into[i]!), 150_000)));
+    const teeExit = await tee;
+    expect(teeExit.stderr).toContain(`tee: fetching over http and sending session ${session!.sessionId} on ${session!.group}:${session!.port} via 10.77.0.11`);
+    expect({ code: teeExit.code, stderr: teeExit.code === 0 ? '' : teeExit.stderr }).toEqual({ code: 0, stderr: '' });
+    const source = await treeSnapshot(version.path);
+    for (const [n, exit] of exits.entries()) {
+      expect(exit.stderr).toContain(`over multicast from ${macs[0]}, session ${session!.sessionId}`);
+      expect({ code: exit.code, stderr: exit.code === 0 ? '' : `${exit.stderr}\ntee: ${teeExit.stderr}` }).toEqual({ code: 0, stderr: '' });
+      expect(await treeSnapshot(join(into[n + 1]!, subvolumeName(version)))).toEqual(source);
+    }
+    expect(await treeSnapshot(join(into[0]!, subvolumeName(version)))).toEqual(source);
+    for (const dir of into) expect(await readdir(dir)).toEqual([subvolumeName(version)]);
+    const ended = (await sessions()).find((s) => s.sessionId === session!.sessionId)!;
+    expect(ended).toMatchObject({ state: 'done', origin: 'tee', sender: `machine ${macs[0]}`, progress: 1 });
+    expect(ended.completed + ended.dropped).toBe(2);
+  });
+
   it('refuses a session whose bytes are not the signed stream, and keeps nothing', async () => {
     const cache = join(state.mountpoint, 'cache');
     const file = join(cache, (await readdir(cache)).find((f) => f.endsWith('.zst'))!);
