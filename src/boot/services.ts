@@ -16,6 +16,7 @@ import { TemplatePool } from '../pool/index.ts';
 import { EventStore, MachineStore, openDatabase } from '../store/index.ts';
 import { loadSigningKey, StreamCache } from '../stream/index.ts';
 import { startTftpServer } from '../tftp/index.ts';
+import { grubConfigFor } from './grub-config.ts';
 import { pxelinuxConfigFor } from './pxelinux-config.ts';
 import { describeError, TrowelError } from '../errors.ts';
 import { checkListenAddress } from './listen-check.ts';
@@ -61,7 +62,7 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
           port: config.tftp.port,
           metrics,
           log: log.child('tftp'),
-          dynamicFile: (path) => pxelinuxConfigFor(path, machines, config),
+          dynamicFile: (path) => pxelinuxConfigFor(path, machines, config) ?? grubConfigFor(path, machines, config),
         }),
       );
       stops.push(() => tftp.close());
@@ -71,7 +72,13 @@ export async function startServices(config: TrowelConfig, log: Logger): Promise<
     const dhcp = await listening('DHCP', config.dhcp.port, () =>
       startDhcpServer({
         config: config.dhcp,
-        boot: { serverAddress: config.listen.address, httpPort: config.http.port, netboot: (mac) => machines.get(mac)?.action !== 'local' },
+        boot: {
+          serverAddress: config.listen.address,
+          httpPort: config.http.port,
+          netboot: (mac) => machines.get(mac)?.action !== 'local',
+          // Looked up per offer, so `trowel setup-tftp` takes effect without a restart.
+          tftpHas: (file) => config.tftp.enabled && existsSync(join(config.tftp.root, file)),
+        },
         db,
         machines,
         metrics,

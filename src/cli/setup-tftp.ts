@@ -1,7 +1,7 @@
 /**
  * `trowel setup-tftp --root DIR`: the documented step that puts the network
  * boot programs into the TFTP root. They come from Debian's packages
- * (`ipxe`, `pxelinux`, `syslinux-common`) rather than being built or
+ * (`ipxe`, `pxelinux`, `syslinux-common`, `grub-efi-amd64-bin`) rather than being built or
  * vendored, so security updates arrive with apt. Files already identical are
  * left alone; nothing outside the root is touched.
  */
@@ -18,6 +18,7 @@ export const BOOT_PROGRAMS = [
   { file: 'pxelinux.0', from: '/usr/lib/PXELINUX/pxelinux.0', why: 'BIOS pxelinux (TFTP only)' },
   { file: 'lpxelinux.0', from: '/usr/lib/PXELINUX/lpxelinux.0', why: 'BIOS pxelinux with HTTP, for per-MAC pxelinux.cfg files' },
   { file: 'ldlinux.c32', from: '/usr/lib/syslinux/modules/bios/ldlinux.c32', why: 'pxelinux core module' },
+  { file: 'grubnetx64.efi', from: '/usr/lib/grub/x86_64-efi/monolithic/grubnetx64.efi', why: 'x86-64 UEFI machines set to local: GRUB chainloads the disk' },
 ] as const;
 
 const USAGE = 'usage: trowel setup-tftp --root DIR [--source-root /]';
@@ -25,7 +26,7 @@ const USAGE = 'usage: trowel setup-tftp --root DIR [--source-root /]';
 export async function setupTftpCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { root: { type: 'string' }, 'source-root': { type: 'string' } }, USAGE);
   if (values.help) {
-    process.stdout.write(`${USAGE}\n\nCopies:\n${BOOT_PROGRAMS.map((p) => `  ${p.file.padEnd(14)} ${p.why}`).join('\n')}\n`);
+    process.stdout.write(`${USAGE}\n\nCopies:\n${BOOT_PROGRAMS.map((p) => `  ${p.file.padEnd(15)} ${p.why}`).join('\n')}\n`);
     return 0;
   }
   if (!values.root) throw new TrowelError('EUSAGE', 'Cannot set up TFTP root: --root is required', { hint: USAGE });
@@ -54,7 +55,7 @@ export function setupTftpRoot(root: string, sourceRoot = '/'): string[] {
   }
   if (!report.some((l) => /^(copied|current) +(undionly\.kpxe|ipxe\.efi)/.test(l))) {
     throw new TrowelError('ENOBOOTFILES', `Cannot set up TFTP root ${root}: no iPXE binaries found under ${sourceRoot}`, {
-      hint: 'apt-get install ipxe pxelinux syslinux-common',
+      hint: 'apt-get install ipxe pxelinux syslinux-common grub-efi-amd64-bin',
     });
   }
   return report;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadFixture } from '../../test/helpers/dhcp-fixtures.ts';
 import { parseDhcpPacket } from './codec.ts';
-import { chooseBoot, describeBootClient, isBootClient, type BootClient } from './pxe.ts';
+import { chooseBoot, chooseLocalBoot, describeBootClient, isBootClient, type BootClient } from './pxe.ts';
 
 const boot = { serverAddress: '10.0.0.1', httpPort: 8080 };
 const MAC = '52:54:00:00:00:01';
@@ -46,5 +46,23 @@ describe('chooseBoot', () => {
 
   it('treats PXE firmware without option 93 as BIOS', () => {
     expect(chooseBoot(firmware(undefined), MAC, boot)?.file).toBe('undionly.kpxe');
+  });
+});
+
+describe('chooseLocalBoot', () => {
+  it('gives x86-64 UEFI PXE firmware (arch 7, 9) GRUB\'s network image', () => {
+    for (const arch of [7, 9]) expect(chooseLocalBoot(firmware(arch), boot)).toEqual({ file: 'grubnetx64.efi', vendorClass: 'PXEClient' });
+  });
+
+  it('gives nothing when the TFTP root lacks it', () => {
+    expect(chooseLocalBoot(firmware(7), { ...boot, tftpHas: () => false })).toBeUndefined();
+    expect(chooseLocalBoot(firmware(7), { ...boot, tftpHas: (f) => f === 'grubnetx64.efi' })?.file).toBe('grubnetx64.efi');
+  });
+
+  it('gives nothing to BIOS, IA32 or arm64 firmware, HTTP boot, iPXE or a PXE client without option 93', () => {
+    for (const arch of [0, 6, 11]) expect(chooseLocalBoot(firmware(arch), boot)).toBeUndefined();
+    expect(chooseLocalBoot(firmware(16, 'http'), boot)).toBeUndefined();
+    expect(chooseLocalBoot({ ...firmware(7), ipxe: true }, boot)).toBeUndefined();
+    expect(chooseLocalBoot(firmware(undefined), boot)).toBeUndefined();
   });
 });

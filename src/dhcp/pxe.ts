@@ -16,6 +16,10 @@
  * them (ipxe-i386.efi, snp-arm64.efi: iPXE's bin-i386-efi/ipxe.efi and
  * bin-arm64-efi/snp.efi) so an operator who builds or obtains one only has to
  * drop it into the TFTP root.
+ *
+ * Machines whose boot action is `local` are another chain (docs/local-boot.md):
+ * x86-64 UEFI firmware gets GRUB's network image, which chainloads the disk's
+ * EFI loader, because Debian's ipxe.efi cannot hand UEFI back to the disk.
  */
 import type { DhcpPacket } from './packet.ts';
 import { clientArch, clientUuid, ipxeOptions, userClasses, vendorClass } from './packet.ts';
@@ -27,12 +31,20 @@ export interface BootTargets {
   httpPort: number;
   /**
    * Whether this machine should boot from the network now (its boot action
-   * is not `local`). When it should not, firmware PXE clients get no boot
+   * is not `local`). When it should not, firmware PXE clients get the
+   * local-boot loader ({@link chooseLocalBoot}) or, without one, no boot
    * file, so the firmware moves on to the next boot device (the disk).
    * iPXE clients still get their script, which says "boot local" itself.
    * Absent: every machine netboots.
    */
   netboot?: (mac: string) => boolean;
+  /**
+   * Whether trowel's TFTP root holds `file`: a local-boot loader is offered
+   * only when it does (and trowel's TFTP serves the GRUB config that goes
+   * with it); otherwise the firmware gets no boot file, as before.
+   * Absent: every file is there.
+   */
+  tftpHas?: (file: string) => boolean;
 }
 
 /** Option 93 values trowel knows (IANA processor architecture types). */
@@ -53,6 +65,19 @@ const TFTP_FILES: Readonly<Record<number, string>> = {
   [ClientArch.x64Uefi]: 'ipxe.efi',
   [ClientArch.x64UefiBc]: 'ipxe.efi',
   [ClientArch.arm64Uefi]: 'snp-arm64.efi',
+};
+
+/**
+ * TFTP file for PXE firmware of a machine that boots its own disk: GRUB's
+ * network image from Debian's grub-efi-amd64-bin (monolithic/grubnetx64.efi),
+ * which reads grub/grub.cfg from the TFTP server (src/boot/grub-config.ts).
+ * BIOS machines need none (their iPXE ROM gets a script that sanboots the
+ * disk). arm64 (11) would take grubnetaa64.efi from grub-efi-arm64-bin, a
+ * package of another architecture that this x86-64 server does not install.
+ */
+const LOCAL_TFTP_FILES: Readonly<Record<number, string>> = {
+  [ClientArch.x64Uefi]: 'grubnetx64.efi',
+  [ClientArch.x64UefiBc]: 'grubnetx64.efi',
 };
 
 /** HTTP boot firmware (UEFI 2.5 24.7) fetches the iPXE binary itself from /boot/files/. */
@@ -116,4 +141,18 @@ export function chooseBoot(client: BootClient, mac: string, boot: BootTargets): 
     return file ? { file, vendorClass: 'PXEClient' } : undefined;
   }
   return undefined;
+}
+
+/**
+ * What firmware PXE of a machine whose boot action is `local` should load:
+ * GRUB's network image for x86-64 UEFI when the TFTP root has it, otherwise
+ * undefined (no boot file: the firmware moves on to its next boot option).
+ * iPXE and HTTP boot clients get undefined too; iPXE is given its script by
+ * {@link chooseBoot}, and HTTP boot has no TFTP to read GRUB's config from.
+ */
+export function chooseLocalBoot(client: BootClient, boot: BootTargets): BootChoice | undefined {
+  if (client.ipxe || !client.pxe || client.arch === undefined) return undefined;
+  const file = LOCAL_TFTP_FILES[client.arch];
+  if (!file || (boot.tftpHas && !boot.tftpHas(file))) return undefined;
+  return { file, vendorClass: 'PXEClient' };
 }
