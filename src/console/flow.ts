@@ -13,6 +13,7 @@ import type { Inventory } from '../inventory/types.ts';
 import { parseSubvolumeName, type TemplateRef } from '../pool/names.ts';
 import type { PackageDiff } from '../pool/packages.ts';
 import { TRANSPORTS, type StreamTransport } from '../provision/cmdline.ts';
+import { validateHostname } from '../provision/plan.ts';
 import type { ProvisionOptions } from '../provision/run-provision.ts';
 import type { ProvisionEvent } from '../provision/server-client.ts';
 import type { RemoteTemplate } from '../stream/template-api.ts';
@@ -20,7 +21,7 @@ import { unusableReason } from './disk-rows.ts';
 import { layoutOptions, type ConsoleLayout } from './layouts.ts';
 import { appendLog, applyEvent, emptyProgress, type ProgressModel } from './progress.ts';
 
-export type ScreenId = 'server' | 'menu' | 'disks' | 'layout' | 'template' | 'version' | 'transport' | 'confirm' | 'progress' | 'done' | 'failed' | 'hardware';
+export type ScreenId = 'server' | 'menu' | 'disks' | 'layout' | 'template' | 'version' | 'transport' | 'hostname' | 'confirm' | 'progress' | 'done' | 'failed' | 'hardware';
 
 export type Choices = NonNullable<ProvisionOptions['choices']>;
 
@@ -56,6 +57,9 @@ export interface ConsoleState {
   transports: readonly StreamTransport[];
   transport: StreamTransport;
   typed: string;
+  /** The host name chosen at the console; undefined keeps the plan's (or the default). */
+  hostname: string | undefined;
+  hostnameInput: string;
   planned: PlannedRun | undefined;
   progress: ProgressModel;
   failure: string | undefined;
@@ -97,7 +101,7 @@ export type Effect =
   | { kind: 'loadDiffs'; template: { name: string; arch: string }; versions: string[]; parent: string }
   | { kind: 'dryRun'; choices: Choices }
   | { kind: 'provision'; choices: Choices }
-  | { kind: 'collectHardware'; disks: Disk[] }
+  | { kind: 'collectHardware' }
   | { kind: 'sendInventory'; inventory: Inventory }
   | { kind: 'shell' }
   | { kind: 'reboot' }
@@ -122,7 +126,7 @@ export function initialStep(options: InitialOptions): Step {
     screen: 'server', cursors: {}, busy: undefined, notice: undefined,
     server: { url: options.server ?? '', source: options.source, connected: false, input: options.server ?? 'http://' },
     templates: [], disks: [], disk: undefined, onDisk: [], layout: undefined, template: undefined, version: undefined, diffs: {},
-    transports: options.transports ?? TRANSPORTS, transport: 'http', typed: '', planned: undefined, progress: emptyProgress(),
+    transports: options.transports ?? TRANSPORTS, transport: 'http', typed: '', hostname: undefined, hostnameInput: '', planned: undefined, progress: emptyProgress(),
     failure: undefined, deployed: undefined, hardware: undefined, canReport: options.canReport,
   };
   if (!options.server) return { state, effects: [] };
@@ -173,7 +177,7 @@ export function update(state: ConsoleState, intent: Intent): Step {
     case 'diffFailed':
       return stay({ ...s, diffs: { ...s.diffs, [intent.version]: { status: 'error', message: intent.error } } });
     case 'planned':
-      return stay({ ...s, busy: undefined, planned: intent.run });
+      return stay({ ...s, busy: undefined, planned: intent.run, hostnameInput: s.hostnameInput || intent.run.hostname });
     case 'event':
       return stay({ ...s, progress: applyEvent(s.progress, intent.event) });
     case 'log':
@@ -224,7 +228,7 @@ const SCREENS: Record<ScreenId, ScreenUpdate> = {
     const id = MENU[at]!.id;
     // Disks are read afresh each time: a table from before could show what is no longer there.
     if (id === 'provision') return run(go({ ...s, disks: [] }, 'disks').state, 'Looking for disks', { kind: 'discoverDisks' });
-    if (id === 'hardware') return run(go(s, 'hardware').state, 'Reading the hardware', { kind: 'collectHardware', disks: s.disks });
+    if (id === 'hardware') return run(go(s, 'hardware').state, 'Reading the hardware', { kind: 'collectHardware' });
     if (id === 'server') return go({ ...s, server: { ...s.server, input: s.server.url || 'http://' } }, 'server');
     return { state: s, effects: [{ kind: id }] };
   },
@@ -278,12 +282,25 @@ const SCREENS: Record<ScreenId, ScreenUpdate> = {
     if (i.kind === 'move') return moved(s, i.by, s.transports.length);
     if (i.kind === 'back') return go(s, 'version');
     if (i.kind !== 'choose') return stay(s);
-    const next = go({ ...s, transport: s.transports[cursorOf(s, s.transports.length)]!, typed: '', planned: undefined }, 'confirm').state;
+    const next = go({ ...s, transport: s.transports[cursorOf(s, s.transports.length)]!, typed: '', planned: undefined }, 'hostname').state;
     return run(next, 'Checking the plan (nothing is written)', { kind: 'dryRun', choices: choicesOf(next) });
+  },
+  hostname(s, i) {
+    if (i.kind === 'back') return go(s, 'transport');
+    if (i.kind === 'char') return stay({ ...s, hostnameInput: (s.hostnameInput + i.ch).slice(0, 253) });
+    if (i.kind === 'erase') return stay({ ...s, hostnameInput: s.hostnameInput.slice(0, -1) });
+    if (i.kind !== 'choose' || !s.planned) return stay(s);
+    const name = s.hostnameInput.trim();
+    try {
+      validateHostname(name);
+    } catch (e) {
+      return stay({ ...s, notice: { text: (e as Error).message, tone: 'error' } });
+    }
+    return go({ ...s, hostname: name, typed: '' }, 'confirm');
   },
   confirm(s, i) {
     const destructive = isDestructive(s);
-    if (i.kind === 'back') return go({ ...s, typed: '' }, 'transport');
+    if (i.kind === 'back') return go({ ...s, typed: '' }, 'hostname');
     if (i.kind === 'char' && destructive) return stay({ ...s, typed: (s.typed + i.ch).slice(0, 64) });
     if (i.kind === 'erase') return stay({ ...s, typed: s.typed.slice(0, -1) });
     if (i.kind !== 'choose' || !s.planned) return stay(s);
@@ -314,7 +331,7 @@ const SCREENS: Record<ScreenId, ScreenUpdate> = {
   },
   hardware(s, i) {
     if (i.kind === 'back') return go(s, 'menu');
-    if (i.kind === 'action' && i.name === 'refresh') return run(s, 'Reading the hardware', { kind: 'collectHardware', disks: [] });
+    if (i.kind === 'action' && i.name === 'refresh') return run(s, 'Reading the hardware', { kind: 'collectHardware' });
     if (i.kind === 'action' && i.name === 'send' && s.hardware) {
       if (!s.canReport) return stay({ ...s, notice: { text: 'Cannot send the inventory: this machine has no trowel.mac and trowel.token (boot it from the server)', tone: 'error' } });
       return run(s, `Sending the inventory to ${s.server.url}`, { kind: 'sendInventory', inventory: s.hardware });
@@ -327,7 +344,7 @@ const SCREENS: Record<ScreenId, ScreenUpdate> = {
 export function choicesOf(s: ConsoleState): Choices {
   return {
     server: s.server.url, disk: s.disk!.path, layout: s.layout, wipe: s.layout === 'auto',
-    template: s.template!.name, arch: s.template!.arch as Choices['arch'], version: s.version, transport: s.transport,
+    template: s.template!.name, arch: s.template!.arch as Choices['arch'], version: s.version, transport: s.transport, hostname: s.hostname,
   };
 }
 

@@ -20,7 +20,7 @@ describe('keyIntent', () => {
     const erasing = { screen: 'confirm' as const, disk: sampleDisks()[0], layout: 'auto' as const };
     expect(acceptsText(erasing)).toBe(true);
     expect(acceptsText({ ...erasing, layout: 'free' })).toBe(false);
-    for (const screen of ['server', 'confirm'] as const) {
+    for (const screen of ['server', 'hostname', 'confirm'] as const) {
       expect(BINDINGS[screen].flatMap((b) => b.keys).filter((k) => k.length === 1)).toEqual([]);
     }
   });

@@ -37,6 +37,7 @@ export const BINDINGS: Record<ScreenId, readonly Binding[]> = {
   template: [...MOVE, choose('choose template'), back(), QUIT],
   version: [...MOVE, choose('choose version'), back(), QUIT],
   transport: [...MOVE, choose('choose transport'), back(), QUIT],
+  hostname: [choose('use this name'), ERASE, back(), QUIT],
   confirm: [choose('start'), ERASE, back('change choices'), QUIT],
   progress: [],
   done: [...MOVE, choose('choose'), action('r', 'reboot', 'reboot'), back('main menu'), QUIT],
@@ -44,9 +45,9 @@ export const BINDINGS: Record<ScreenId, readonly Binding[]> = {
   hardware: [action('s', 'send to server', 'send'), action('r', 'read again', 'refresh'), back(), QUIT],
 };
 
-/** The screen takes typed text: the server's URL, or the disk's name before erasing it. */
+/** The screen takes typed text: the server's URL, the host name, or the disk's name before erasing it. */
 export function acceptsText(s: Pick<ConsoleState, 'screen' | 'disk' | 'layout'>): boolean {
-  return s.screen === 'server' || (s.screen === 'confirm' && isDestructive(s));
+  return s.screen === 'server' || s.screen === 'hostname' || (s.screen === 'confirm' && isDestructive(s));
 }
 
 /** The intent of a key on the current screen, or undefined when it does nothing there. */

@@ -49,11 +49,12 @@ export function realServices(options: ServiceOptions): ConsoleServices {
   const identity = args.mac && args.token ? { mac: args.mac, token: args.token } : undefined;
   const machine = (server: string) => identity && new ProvisionServer(server, identity.mac, identity.token);
   const base = { cmdline: options.cmdline, sysfsRoot: options.sysfsRoot };
+  const discover = () => discoverDisks({ sysfsRoot: options.sysfsRoot, include: options.includeDisks, probe: blkidProbe });
   const refuse = (what: string) => new TrowelError('ENOREBOOT', `Cannot ${what}: the console runs with --no-reboot`, { hint: 'leave with Ctrl-C' });
 
   return {
     connect: (url) => new TemplateApi(url, { timeoutMs: 10_000 }).listTemplates(),
-    discoverDisks: () => discoverDisks({ sysfsRoot: options.sysfsRoot, include: options.includeDisks, probe: blkidProbe }),
+    discoverDisks: () => discover(),
     readPool,
     packageDiff: (server, ref, parent) => new TemplateApi(server).packageDiff(ref, parent),
     async plan(choices: Choices) {
@@ -83,7 +84,8 @@ export function realServices(options: ServiceOptions): ConsoleServices {
         await forwarder?.close();
       }
     },
-    collectHardware: (disks: Disk[]) => collectInventory({ sysfsRoot: options.sysfsRoot, disks: disks.length ? disks : undefined }),
+    // The same disks the Disks screen lists, the included ones too.
+    collectHardware: async () => collectInventory({ sysfsRoot: options.sysfsRoot, disks: await discover() }),
     async sendInventory(server: string, inventory: Inventory) {
       const client = machine(server);
       if (!client) throw new TrowelError('ENOIDENTITY', 'Cannot send the inventory: this machine has no trowel.mac and trowel.token', { hint: 'boot it from the server' });

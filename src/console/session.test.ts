@@ -55,7 +55,7 @@ describe('ConsoleSession', () => {
     expect(session.state.disks.map((d) => d.name)).toEqual(['vda', 'vdb', 'vdc']);
     await drive(session, down, enter); // vdb (Windows + free space)
     expect(session.state.screen).toBe('layout');
-    await drive(session, enter, enter, enter, enter); // whole disk, Desktop, newest version, http
+    await drive(session, enter, enter, enter, enter, enter); // whole disk, Desktop, newest version, http, host name
     expect(session.state.screen).toBe('confirm');
     expect(session.state.planned?.hostname).toBe('trowel-525400123456');
     await drive(session, ...type('vda'), enter);
@@ -69,6 +69,7 @@ describe('ConsoleSession', () => {
     const provision = services.calls.find((c) => c.startsWith('provision'))!;
     expect(JSON.parse(provision.slice('provision '.length))).toEqual({
       server: SERVER, disk: '/dev/vdb', layout: 'auto', wipe: true, template: 'org.example.Desktop', arch: 'x86_64', version: '20260102T000000Z', transport: 'http',
+      hostname: 'trowel-525400123456',
     });
     expect(session.state.screen).toBe('done');
     expect(session.state.deployed).toBe('@root:org.example.Desktop:x86_64:20260102T000000Z on /dev/vdb');
@@ -79,7 +80,7 @@ describe('ConsoleSession', () => {
     const { session, services } = await started();
     await drive(session, enter, down, enter, down, down); // vdb, free space
     expect(session.state.cursors.layout).toBe(2);
-    await drive(session, enter, enter, enter, enter);
+    await drive(session, enter, enter, enter, enter, enter);
     expect(session.state.screen).toBe('confirm');
     await drive(session, ...type('x'));
     expect(session.state.typed).toBe('');
@@ -102,6 +103,17 @@ describe('ConsoleSession', () => {
     expect(session.state.diffs['20260101T000000Z']).toBeUndefined();
   });
 
+  it('takes a host name, refusing one the deployed system could not use', async () => {
+    const { session, services } = await started();
+    await drive(session, enter, down, enter, down, down, enter, enter, enter, enter);
+    expect(session.state.screen).toBe('hostname');
+    expect(session.state.hostnameInput).toBe('trowel-525400123456');
+    await drive(session, ...Array.from({ length: 19 }, (): Intent => ({ kind: 'erase' })), ...type('web_01'), enter);
+    expect(session.state.notice?.text).toBe('Cannot use host name "web_01": it must be letters, digits and "-" in dot-separated labels of at most 63');
+    await drive(session, { kind: 'erase' }, { kind: 'erase' }, { kind: 'erase' }, ...type('-01'), enter, enter);
+    expect(JSON.parse(services.calls.find((c) => c.startsWith('provision'))!.slice(10))).toMatchObject({ hostname: 'web-01', layout: 'free' });
+  });
+
   it('shows a failure in plain words with Retry, which runs the same choices again', async () => {
     let attempts = 0;
     const services = fakeServices({
@@ -117,7 +129,7 @@ describe('ConsoleSession', () => {
       },
     });
     const { session } = await started(services);
-    await drive(session, enter, enter, enter, enter, enter, enter, ...type('vda'), enter);
+    await drive(session, enter, enter, enter, enter, enter, enter, enter, ...type('vda'), enter);
     expect(session.state.screen).toBe('failed');
     expect(session.state.failure).toBe('Cannot run sfdisk: exit status 1');
     expect(session.state.progress.steps.partition.status).toBe('failed');

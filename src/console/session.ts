@@ -24,7 +24,7 @@ export interface ConsoleServices {
   plan(choices: Choices): Promise<PlannedRun>;
   /** The pipeline for real; `onEvent` sees its step events, `onLog` its log lines. */
   provision(choices: Choices, onEvent: (e: ProvisionEvent) => void, onLog: (line: string) => void): Promise<{ rootSubvolume: string; disk: string }>;
-  collectHardware(disks: Disk[]): Promise<Inventory>;
+  collectHardware(): Promise<Inventory>;
   sendInventory(server: string, inventory: Inventory): Promise<void>;
   shell(): Promise<void>;
   reboot(): Promise<void>;
@@ -118,7 +118,7 @@ export class ConsoleSession {
         return { kind: 'provisioned', ...result };
       }
       case 'collectHardware':
-        return { kind: 'hardwareRead', inventory: await services.collectHardware(effect.disks) };
+        return { kind: 'hardwareRead', inventory: await services.collectHardware() };
       case 'sendInventory':
         await services.sendInventory(this.#state.server.url, effect.inventory);
         return { kind: 'inventorySent', server: this.#state.server.url };

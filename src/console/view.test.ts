@@ -28,7 +28,7 @@ const down: Intent = { kind: 'move', by: 1 };
 
 describe('viewOf', () => {
   it('fits every screen of a whole run into 80x25, with the selection marked', async () => {
-    const path: Intent[][] = [[], [enter], [down, enter], [enter], [enter], [enter], [enter]];
+    const path: Intent[][] = [[], [enter], [down, enter], [enter], [enter], [enter], [enter], [enter]];
     const session = await sessionAt();
     const seen: string[] = [];
     for (const step of path) {
@@ -43,7 +43,7 @@ describe('viewOf', () => {
       for (const line of screen) expect(line.length).toBeLessThanOrEqual(80);
       if (v.selected) expect(v.lines[v.selected.from]).toMatch(/^> /);
     }
-    expect(seen).toEqual(['menu', 'disks', 'layout', 'template', 'version', 'transport', 'confirm']);
+    expect(seen).toEqual(['menu', 'disks', 'layout', 'template', 'version', 'transport', 'hostname', 'confirm']);
   });
 
   it('shows the disk table with identity and contents, two lines a disk', async () => {
@@ -63,7 +63,7 @@ describe('viewOf', () => {
   });
 
   it('lists exactly what an erasing layout destroys and asks for the disk\'s name', async () => {
-    const session = await sessionAt(enter, down, enter, enter, enter, enter, enter);
+    const session = await sessionAt(enter, down, enter, enter, enter, enter, enter, enter);
     const v = viewOf(session.state, SIZE, ASCII);
     expect(session.state.screen).toBe('confirm');
     expect(v.lines.join('\n')).toContain("ERASES    vdb1 vfat 100.0 MiB; vdb2 ntfs 'Windows' 1000.0 MiB; the Windows\n          system on it; the gpt partition table");
@@ -72,7 +72,7 @@ describe('viewOf', () => {
   });
 
   it('keeps the gauges at 100% on the Done screen, above the result and the choices', async () => {
-    const session = await sessionAt(enter, enter, enter, enter, enter, enter, ...[...'vda'].map((ch): Intent => ({ kind: 'char', ch })), enter);
+    const session = await sessionAt(enter, enter, enter, enter, enter, enter, enter, ...[...'vda'].map((ch): Intent => ({ kind: 'char', ch })), enter);
     expect(session.state.screen).toBe('done');
     const v = viewOf(session.state, SIZE, ASCII);
     expect(v.lines[0]).toBe(`Overall    [${'#'.repeat(38)}] 100%`);

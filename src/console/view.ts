@@ -33,7 +33,7 @@ export interface ViewSize {
 
 const TITLES: Record<ScreenId, string> = {
   server: 'Server', menu: 'Main menu', disks: 'Disks', layout: 'Layout', template: 'Template', version: 'Version',
-  transport: 'Transport', confirm: 'Confirm', progress: 'Provisioning', done: 'Done', failed: 'Failed', hardware: 'Hardware',
+  transport: 'Transport', hostname: 'Host name', confirm: 'Confirm', progress: 'Provisioning', done: 'Done', failed: 'Failed', hardware: 'Hardware',
 };
 
 const TRANSPORT_TEXT: Record<string, string> = {
@@ -70,9 +70,9 @@ export function viewOf(s: ConsoleState, size: ViewSize, charset: Charset): Scree
 /** @private "server http://... (kernel) | /dev/vdb | auto | org.example.Desktop 2026..." */
 function statusLine(s: ConsoleState): string {
   const parts = [s.server.url ? `${s.server.url}${s.server.connected ? '' : ' (not connected)'}` : 'no server'];
-  if (['layout', 'template', 'version', 'transport', 'confirm', 'progress', 'done', 'failed'].includes(s.screen) && s.disk) parts.push(s.disk.path);
-  if (['template', 'version', 'transport', 'confirm', 'progress', 'done', 'failed'].includes(s.screen) && s.layout) parts.push(`layout ${s.layout}`);
-  if (['transport', 'confirm', 'progress', 'done', 'failed'].includes(s.screen) && s.template && s.version) parts.push(`${s.template.name} ${s.version}`);
+  if (['layout', 'template', 'version', 'transport', 'hostname', 'confirm', 'progress', 'done', 'failed'].includes(s.screen) && s.disk) parts.push(s.disk.path);
+  if (['template', 'version', 'transport', 'hostname', 'confirm', 'progress', 'done', 'failed'].includes(s.screen) && s.layout) parts.push(`layout ${s.layout}`);
+  if (['transport', 'hostname', 'confirm', 'progress', 'done', 'failed'].includes(s.screen) && s.template && s.version) parts.push(`${s.template.name} ${s.version}`);
   return parts.join(' | ');
 }
 
@@ -147,6 +147,15 @@ const BODIES: Record<ScreenId, BodyOf> = {
   transport(s) {
     return list(s.transports.map((t) => TRANSPORT_TEXT[t] ?? t), cursorOf(s, s.transports.length), ['How should the template come to this machine?', '']);
   },
+  hostname(s, width) {
+    return {
+      lines: [
+        'What should this machine be called?', '',
+        ...wrap('The deployed system gets this host name (letters, digits and "-" in dot-separated labels). It starts as the one the server\'s plan or the machine\'s MAC gives.', width),
+      ],
+      input: s.planned ? { label: 'Host name: ', value: s.hostnameInput } : undefined,
+    };
+  },
   confirm(s, width) {
     const disk = s.disk!;
     const destructive = isDestructive(s);
@@ -158,7 +167,7 @@ const BODIES: Record<ScreenId, BodyOf> = {
       ...field('Layout', option.title),
     ];
     if (s.planned) {
-      lines.push(...field('Hostname', s.planned.hostname));
+      lines.push(...field('Hostname', s.hostname ?? s.planned.hostname));
       if (s.planned.partitions) lines.push(...field('Creates', s.planned.partitions.map((p) => `${p.path} ${p.role}${p.sizeBytes ? ` ${formatBytes(p.sizeBytes)}` : ''}`).join(', ')));
     }
     lines.push('');

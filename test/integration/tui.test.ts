@@ -126,6 +126,7 @@ describe('trowel tui in a real terminal', () => {
     await s.waitFor(`> ${v1.version}`);
     const transports = await press(s, 'Enter', 'How should the template come');
     expect(transports).toContain('> HTTP: this machine downloads the stream from the server');
+    await press(s, 'Enter', 'Host name: trowel-525400123456_');
     const confirm = await press(s, 'Enter', 'Hostname');
     expect(confirm).toContain(`Install   ${NAME} x86_64 ${v1.version} over http`);
     expect(confirm).toMatch(/ERASES\s+loop\d+p1 ext4 'data' 300\.0 MiB; the Linux system on it; the gpt/);
@@ -141,7 +142,7 @@ describe('trowel tui in a real terminal', () => {
     expect((await run('blkid', ['-p', '-o', 'export', `${data.device}p1`])).stdout).toMatch(/^LABEL=data$/m);
 
     // Back to the layout, and use the free space instead: nothing to type.
-    for (const title of ['Transport', 'Version', 'Template', 'Layout']) await press(s, 'Escape', `trowel console - ${title}`);
+    for (const title of ['Host name', 'Transport', 'Version', 'Template', 'Layout']) await press(s, 'Escape', `trowel console - ${title}`);
     await s.sendKeys('Down', 'Down');
     await s.waitFor('> Use free space');
     await press(s, 'Enter', `> ${NAME}`);
@@ -149,7 +150,14 @@ describe('trowel tui in a real terminal', () => {
     await s.sendKeys('Down');
     await s.waitFor(`> ${v1.version}`);
     await press(s, 'Enter', '> HTTP');
+    await press(s, 'Enter', 'Host name: trowel-525400123456_');
+    await s.sendKeys(...Array.from({ length: 19 }, () => 'BSpace'));
+    await s.type('web_01');
+    await press(s, 'Enter', 'Cannot use host name "web_01"');
+    await s.sendKeys(...Array.from({ length: 6 }, () => 'BSpace'));
+    await s.type('web-01');
     const gentle = await press(s, 'Enter', 'Press Enter to start.');
+    expect(gentle).toContain('Hostname  web-01');
     expect(gentle).toContain('Erases    nothing: every partition on the disk stays');
     expect(gentle).not.toContain('Disk to erase');
     await s.sendKeys('Enter');
@@ -167,6 +175,7 @@ describe('trowel tui in a real terminal', () => {
     await withMount(`${data.device}p4`, ['-o', 'ro,subvolid=5'], async (top) => {
       expect((await readdir(top)).sort()).toEqual(['@home', '@persistent', `@root:${NAME}:x86_64:${v1.version}`, `@template:${NAME}:x86_64:${v1.version}`]);
       expect(await readFile(join(top, `@root:${NAME}:x86_64:${v1.version}`, 'etc/marker'), 'utf8')).toBe('one\n');
+      expect(await readFile(join(top, `@root:${NAME}:x86_64:${v1.version}`, 'etc/hostname'), 'utf8')).toBe('web-01\n');
       expect(await getDefaultSubvolume(top)).toMatchObject({ path: `@root:${NAME}:x86_64:${v1.version}` });
     });
 
@@ -186,6 +195,7 @@ describe('trowel tui in a real terminal', () => {
     expect(compared).toMatch(new RegExp(`> ${v2.version}.*${escaped(changes).source}`));
     expect(compared).toMatch(new RegExp(`  ${v1.version}.*on the disk`));
     await press(s, 'Enter', '> HTTP');
+    await press(s, 'Enter', 'Host name: web-01_');
     await press(s, 'Enter', 'Press Enter to start.');
     await s.sendKeys('Enter');
     const updated = await s.waitFor('Provisioning complete: 100%.', 120_000);
@@ -229,6 +239,7 @@ describe('trowel tui in a real terminal', () => {
     await press(s, 'Enter', `> ${NAME}`);
     await press(s, 'Enter', `> ${v2.version}`);
     await press(s, 'Enter', '> HTTP');
+    await press(s, 'Enter', 'Host name: ');
     const confirm = await press(s, 'Enter', 'Hostname');
     expect(confirm).toContain('whatever else is on the disk (it looks blank)');
     await s.type(blank.name);
