@@ -51,10 +51,12 @@ describe('trowel tui in a real terminal', () => {
 
   afterAll(async () => {
     for (const s of sessions) await s.kill();
-    // A failed assertion may leave the test's own look-mounts behind.
+    // A failed assertion may leave the test's own look-mounts behind, and a console killed
+    // mid-run its pool mounts: anything mounted from the loop disks goes.
+    const ours = (source: string | undefined) => [blank?.device, data?.device].some((d) => d && source?.startsWith(`${d}p`));
     for (const m of (await readFile('/proc/self/mounts', 'utf8').catch(() => '')).split('\n')) {
-      const point = m.split(' ')[1];
-      if (work && point?.startsWith(work)) await run('umount', ['--lazy', point]).catch(() => {});
+      const [source, point] = m.split(' ');
+      if (point && ((work && point.startsWith(work)) || ours(source))) await run('umount', ['--lazy', point]).catch(() => {});
     }
     await blank?.detach();
     await data?.detach();
