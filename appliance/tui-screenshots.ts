@@ -69,18 +69,20 @@ export async function tuiScreenshots(out: string, photograph: Photograph): Promi
     await press('Enter', `> ${NAME}`);
     await press('Enter', 'PUBLISHED (UTC)');
     await press('Enter', '> HTTP');
+    await press('Enter', 'Host name: ');
     await press('Enter', 'Hostname');
     await s.type(blank.name);
     await press('Enter', 'nothing was written');
     await shoot('tui-confirm.png');
 
     // Then the blank disk, whole: the progress screen, caught while it runs.
-    for (const title of ['Transport', 'Version', 'Template', 'Layout', 'Disks']) await press('Escape', `trowel console - ${title}`);
+    for (const title of ['Host name', 'Transport', 'Version', 'Template', 'Layout', 'Disks']) await press('Escape', `trowel console - ${title}`);
     await select(new RegExp(`^> ${blank.name} `));
     await press('Enter', '> Whole disk');
     await press('Enter', `> ${NAME}`);
     await press('Enter', 'PUBLISHED (UTC)');
     await press('Enter', '> HTTP');
+    await press('Enter', 'Host name: ');
     await press('Enter', 'Hostname');
     await s.type(blank.name);
     await s.sendKeys('Enter');
