@@ -6,8 +6,10 @@
  * and the parity rows rebuild the group: receivers that lost different
  * blocks are all repaired by the same parity packets. x and y stay disjoint
  * while k + rows <= 256, so a group of k blocks has 256 - k parity rows.
- * Blocks are equal-length byte arrays (a short last block is zero-padded).
+ * The byte loops run in WebAssembly SIMD (gf256-simd.ts) on blocks held in
+ * its memory; the small matrix work stays here.
  */
+import { createSimdKernel, type SimdKernel, TABLES_BYTES } from './gf256-simd.ts';
 import { inv, mul, mulAddInto } from './gf256.ts';
 
 export const MAX_SYMBOLS = 256;
@@ -20,19 +22,9 @@ export function coefficient(row: number, column: number): number {
   return inv((255 - row) ^ column);
 }
 
-function checkShape(k: number, row: number): void {
-  if (!Number.isInteger(k) || k < 1 || k > 255) throw new RangeError(`Cannot code a group of ${k} blocks: give 1 to 255`);
-  if (!Number.isInteger(row) || row < 0 || row >= maxParityRows(k)) throw new RangeError(`Cannot make parity row ${row} for ${k} blocks: rows are 0 to ${maxParityRows(k) - 1}`);
-}
-
-/**
- * Writes parity row `row` of a group into `out`. `group` holds the k data
- * blocks back to back, `blockSize` bytes each (a short last block zero-padded).
- */
-export function encodeParity(k: number, row: number, group: Uint8Array, blockSize: number, out: Uint8Array): void {
-  checkShape(k, row);
-  out.fill(0, 0, blockSize);
-  for (let i = 0; i < k; i++) mulAddInto(out, group.subarray(i * blockSize, (i + 1) * blockSize), coefficient(row, i), blockSize);
+function checkShape(k: number, maxK: number, row: number): void {
+  if (!Number.isInteger(k) || k < 1 || k > maxK) throw new RangeError(`Cannot code a group of ${k} blocks: give 1 to ${maxK}`);
+  if (!Number.isInteger(row) || row < 0 || row >= maxParityRows(k)) throw new RangeError(`Cannot use parity row ${row} for ${k} blocks: rows are 0 to ${maxParityRows(k) - 1}`);
 }
 
 /** Inverts a square matrix over GF(2^8) (Gauss-Jordan); rows are Uint8Arrays. */
@@ -71,31 +63,79 @@ export interface ParitySymbol {
 }
 
 /**
- * Rebuilds the missing data blocks of a group in place: `group` holds the k
- * blocks back to back (`blockSize` each), `present[i]` says which are real;
- * the others are overwritten. `parity` must hold at least as many rows as
- * blocks are missing (extra rows are ignored). Returns the rebuilt indexes.
+ * Codes groups of up to `groupSize` blocks of `blockSize` bytes. Callers put
+ * a group's blocks at {@link block}(i) (zero-padded past a short last
+ * block), then ask for parity rows or rebuild missing blocks in place.
  */
-export function recoverBlocks(k: number, group: Uint8Array, present: ArrayLike<boolean>, parity: ParitySymbol[], blockSize: number): number[] {
-  const missing: number[] = [];
-  for (let i = 0; i < k; i++) if (!present[i]) missing.push(i);
-  if (missing.length === 0) return missing;
-  if (parity.length < missing.length) throw new RangeError(`Cannot rebuild ${missing.length} blocks from ${parity.length} parity blocks`);
-  const rows = parity.slice(0, missing.length);
-  for (const p of rows) checkShape(k, p.row);
-  const block = (i: number) => group.subarray(i * blockSize, (i + 1) * blockSize);
-  // s_p = parity_p - sum over present blocks: what the missing blocks alone contribute.
-  const syndromes = rows.map((p) => {
-    const s = new Uint8Array(blockSize);
-    s.set(p.data.subarray(0, blockSize));
-    for (let i = 0; i < k; i++) if (present[i]) mulAddInto(s, block(i), coefficient(p.row, i), blockSize);
-    return s;
-  });
-  const inverse = invertMatrix(rows.map((p) => Uint8Array.from(missing, (i) => coefficient(p.row, i))));
-  missing.forEach((blockIndex, e) => {
-    const out = block(blockIndex);
-    out.fill(0);
-    for (let j = 0; j < rows.length; j++) mulAddInto(out, syndromes[j]!, inverse[e]![j]!, blockSize);
-  });
-  return missing;
+export class FecCodec {
+  readonly groupSize: number;
+  readonly blockSize: number;
+  /** Bytes between blocks in the codec's memory: blockSize rounded up to the 16-byte SIMD step. */
+  readonly stride: number;
+  private readonly kernel: SimdKernel;
+  private readonly memory: Uint8Array;
+  private readonly coefs = TABLES_BYTES;
+  private readonly group = TABLES_BYTES + MAX_SYMBOLS;
+  /** Rows for parity output, syndromes and their combinations. */
+  private readonly scratch: number;
+
+  constructor(groupSize: number, blockSize: number) {
+    if (!Number.isInteger(groupSize) || groupSize < 1 || groupSize > 255) throw new RangeError(`Cannot code groups of ${groupSize} blocks: give 1 to 255`);
+    this.groupSize = groupSize;
+    this.blockSize = blockSize;
+    this.stride = Math.ceil(blockSize / 16) * 16;
+    this.scratch = this.group + groupSize * this.stride;
+    this.kernel = createSimdKernel(MAX_SYMBOLS + (groupSize + MAX_SYMBOLS) * this.stride);
+    this.memory = new Uint8Array(this.kernel.memory.buffer);
+  }
+
+  /** Where block i of the group goes (stride bytes: the block, then zeros). */
+  block(i: number): Uint8Array {
+    return this.memory.subarray(this.group + i * this.stride, this.group + (i + 1) * this.stride);
+  }
+
+  /** Zeroes the group's first k blocks (before filling short or missing ones). */
+  clear(k: number): void {
+    this.memory.fill(0, this.group, this.group + k * this.stride);
+  }
+
+  /** Parity row `row` of blocks 0..k-1: a view, valid until the next call. */
+  parity(k: number, row: number): Uint8Array {
+    checkShape(k, this.groupSize, row);
+    for (let i = 0; i < k; i++) this.memory[this.coefs + i] = coefficient(row, i);
+    this.memory.fill(0, this.scratch, this.scratch + this.stride);
+    this.kernel.combine(this.scratch, this.group, this.stride, k, this.coefs, this.stride);
+    return this.memory.subarray(this.scratch, this.scratch + this.blockSize);
+  }
+
+  /**
+   * Rebuilds the blocks not `present` among 0..k-1 in place. `parity` must
+   * hold at least as many rows as blocks are missing (extra rows are
+   * ignored). Returns the rebuilt indexes.
+   */
+  recover(k: number, present: ArrayLike<boolean>, parity: ParitySymbol[]): number[] {
+    const missing: number[] = [];
+    for (let i = 0; i < k; i++) if (!present[i]) missing.push(i);
+    if (missing.length === 0) return missing;
+    if (parity.length < missing.length) throw new RangeError(`Cannot rebuild ${missing.length} blocks from ${parity.length} parity blocks`);
+    const rows = parity.slice(0, missing.length);
+    const { memory, stride } = this;
+    // s_j = parity_j - sum over present blocks: what the missing blocks alone contribute.
+    rows.forEach((p, j) => {
+      checkShape(k, this.groupSize, p.row);
+      const at = this.scratch + j * stride;
+      memory.fill(0, at, at + stride);
+      memory.set(p.data.subarray(0, this.blockSize), at);
+      for (let i = 0; i < k; i++) memory[this.coefs + i] = present[i] ? coefficient(p.row, i) : 0;
+      this.kernel.combine(at, this.group, stride, k, this.coefs, stride);
+    });
+    const inverse = invertMatrix(rows.map((p) => Uint8Array.from(missing, (i) => coefficient(p.row, i))));
+    missing.forEach((blockIndex, e) => {
+      const at = this.group + blockIndex * stride;
+      memory.fill(0, at, at + stride);
+      memory.set(inverse[e]!, this.coefs);
+      this.kernel.combine(at, this.scratch, stride, rows.length, this.coefs, stride);
+    });
+    return missing;
+  }
 }

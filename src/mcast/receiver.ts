@@ -9,7 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { TrowelError } from '../errors.ts';
 import { silentLogger } from '../log/logger.ts';
 import { BlockMap } from './blockmap.ts';
-import { recoverBlocks, type ParitySymbol } from './fec.ts';
+import { FecCodec, type ParitySymbol } from './fec.ts';
 import { PacketAuth } from './hmac.ts';
 import type { McastReceive, ReceiverOptions, ReceiverReport } from './index.ts';
 import { blockLength, groupLength, layoutFor, type Layout } from './layout.ts';
@@ -78,6 +78,7 @@ class Receiver {
   private lowestIncomplete = 0;
   private readonly parity = new Map<number, ParitySymbol[]>();
   private groupBuffer = new Uint8Array(0);
+  private codec: FecCodec | undefined;
 
   // Loss from sequence numbers: block packets are numbered by the sender.
   private highestSeq = -1;
@@ -213,6 +214,7 @@ class Receiver {
       }
       this.map = new BlockMap(this.layout);
       this.groupBuffer = new Uint8Array(this.layout.groupSize * this.layout.blockSize);
+      this.codec = new FecCodec(this.layout.groupSize, this.layout.blockSize);
       this.log.info('mcast.session_found', { session: p.session, bytes: p.totalBytes, blockSize: p.blockSize, groupSize: p.groupSize, phase: p.phase });
       this.reader.notify();
       if (this.map.isComplete) return this.finish();
@@ -317,18 +319,22 @@ class Receiver {
   private rebuild(g: number): void {
     const layout = this.layout!;
     const map = this.map!;
+    const codec = this.codec!;
     const symbols = this.parity.get(g)!;
     this.parity.delete(g);
     const k = groupLength(layout, g);
-    const bytes = k * layout.blockSize;
-    const buffer = this.groupBuffer.subarray(0, bytes);
-    buffer.fill(0);
-    const start = g * layout.groupSize * layout.blockSize;
-    this.spool!.readInto(start, buffer, Math.min(bytes, layout.totalBytes - start));
-    const rebuilt = recoverBlocks(k, buffer, map.groupPresence(g), symbols, layout.blockSize);
-    for (const i of rebuilt) {
-      const block = g * layout.groupSize + i;
-      this.spool!.writeAt(block * layout.blockSize, buffer.subarray(i * layout.blockSize, i * layout.blockSize + blockLength(layout, block)));
+    const first = g * layout.groupSize;
+    const start = first * layout.blockSize;
+    const bytes = Math.min(k * layout.blockSize, layout.totalBytes - start);
+    this.spool!.readInto(start, this.groupBuffer, bytes);
+    const present = map.groupPresence(g);
+    codec.clear(k);
+    for (let i = 0; i < k; i++) {
+      if (present[i]) codec.block(i).set(this.groupBuffer.subarray(i * layout.blockSize, Math.min(bytes, (i + 1) * layout.blockSize)));
+    }
+    for (const i of codec.recover(k, present, symbols)) {
+      const block = first + i;
+      this.spool!.writeAt(block * layout.blockSize, codec.block(i).subarray(0, blockLength(layout, block)));
       map.add(block);
       this.repaired++;
     }

