@@ -84,7 +84,8 @@ export function progressLines(model: ProgressModel, width: number, height: numbe
   const eta = rate && model.totalBytes ? (model.totalBytes - model.bytes) / rate : undefined;
   const amount = model.totalBytes ? `${formatBytes(model.bytes)} / ${formatBytes(model.totalBytes)}` : formatBytes(model.bytes);
   lines.push('', `${label('Throughput')}${sparkline(model.rates, bar, charset).padEnd(bar)} ${rate === undefined ? '-' : `${formatBytes(rate)}/s`}`);
-  lines.push(`${label('Received')}${amount}${eta === undefined || model.finished ? '' : `  ETA ${formatDuration(eta)}`}`, '');
+  const receiving = model.steps.receive.status === 'running';
+  lines.push(`${label('Received')}${amount}${eta === undefined || !receiving ? '' : `  ETA ${formatDuration(eta)}`}`, '');
   const room = Math.max(1, height - lines.length);
   return [...lines, ...model.log.slice(-room)];
 }
