@@ -6,10 +6,13 @@
  * Debian builds that image with prefix `/grub` and an embedded config that
  * sources `$prefix/x86_64-efi/grub.cfg` if it exists, else `$prefix/grub.cfg`
  * (grub2's debian/build-efi-images). Its prefix device is the TFTP server
- * from the PXE offer, so it asks for `grub/x86_64-efi/grub.cfg` (left to the
- * filesystem: not found) and then `grub/grub.cfg`. Because it names a config
- * itself, GRUB >= 2.04's own per-machine search (grub.cfg-01-<mac>, then
- * grub.cfg-<HEX IP> shortened a digit at a time, then grub.cfg) does not run.
+ * from the PXE offer. Its `-e` test sends no TFTP request at all (observed
+ * in test/integration/uefi-local.test.ts: `-e` looks into the directory,
+ * which GRUB's network filesystem cannot list), so the first config it
+ * reads is `grub/grub.cfg`; before it come only `grub/x86_64-efi/*.lst`
+ * probes of the normal module, not found and harmless. Because it names a config itself, GRUB >= 2.04's own
+ * per-machine search (grub.cfg-01-<mac>, then grub.cfg-<HEX IP> shortened a
+ * digit at a time, then grub.cfg) does not run.
  * So `grub/grub.cfg` is the same small dispatcher for every machine: it
  * turns `$net_default_mac` into that search's name and sources
  * `grub/grub.cfg-01-<mac-with-dashes>`, the per-machine config rendered here.

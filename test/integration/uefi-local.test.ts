@@ -73,6 +73,9 @@ describe('UEFI machine set to local (OVMF PXE -> GRUB -> disk)', () => {
     const served = records(from, 'tftp.transfer_end').filter((r) => r.result === 'ok').map((r) => String(r.file).replace(/^\//, ''));
     expect(served).toEqual(expect.arrayContaining(['grubnetx64.efi', 'grub/grub.cfg', `grub/grub.cfg-01-${DISK_MAC.replaceAll(':', '-')}`]));
     expect(served).not.toContain('ipxe.efi');
+    // Debian's image reads the dispatcher first (its `-e $prefix/x86_64-efi/grub.cfg` sends no request), then this machine's file.
+    const configs = served.filter((f) => f.startsWith('grub/'));
+    expect(configs).toEqual(['grub/grub.cfg', `grub/grub.cfg-01-${DISK_MAC.replaceAll(':', '-')}`]);
   });
 
   it('says so and gives the machine back to its firmware when no disk holds a loader', async () => {
