@@ -82,13 +82,16 @@ describe('trowel tui in a real terminal', () => {
     return s.waitFor(pattern);
   }
 
-  /** Moves the selection ("> " line) down until it matches `pattern`. */
+  /** Moves the selection ("> " line) down, one redrawn step at a time, until it matches `pattern`. */
   async function select(s: TmuxSession, pattern: RegExp): Promise<string> {
+    const selected = (screen: string) => screen.split('\n').find((l) => l.startsWith('> ')) ?? '';
     for (let i = 0; i < 12; i++) {
       const screen = await s.capture();
-      if (screen.split('\n').some((l) => l.startsWith('> ') && pattern.test(l))) return screen;
+      if (pattern.test(selected(screen))) return screen;
       await s.sendKeys('Down');
-      await new Promise((r) => setTimeout(r, 150));
+      // The next key only once the console has drawn this one: no overshooting a slow redraw.
+      const deadline = Date.now() + 5000;
+      while (selected(await s.capture()) === selected(screen) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`No line matching ${String(pattern)} could be selected; the screen was:\n${await s.capture()}`);
   }
