@@ -5,12 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ConsoleSession } from '../console/session.ts';
-import { realServices } from '../console/services.ts';
-import { readLeaseServer } from '../console/lease.ts';
-import { keyIntent } from '../console/keys.ts';
-import { viewOf } from '../console/view.ts';
-import type { ServerSource } from '../console/flow.ts';
+import { ConsoleSession, keyIntent, readLeaseServer, realServices, viewOf, type ServerSource } from '../console/index.ts';
 import { parseCmdline } from '../provision/cmdline.ts';
 import { publicKeyBase64, readPublicKeyFile } from '../stream/keys.ts';
 import { parseCommandArgs } from './args.ts';
