@@ -163,8 +163,8 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       const ref: TemplateRef = { name: plan.template, arch: plan.arch, version: remote.version };
       if (onDisk.includes(remote.version)) return { ref, parent: null, subvolume: subvolumeName(ref), bytes: 0, unpackedBytes: 0, ms: 0, already: true };
       const parent = onDisk.filter((v) => v < remote.version && remote.known.has(v)).at(-1) ?? null;
-      // The transport's own words (which session, or why HTTP after all) go into the step's events.
-      let via = 'over http';
+      // The transport's own words (which session, or why HTTP after all) go into the step's events; plain HTTP says nothing.
+      let via = '';
       const transport = {
         transport: plan.transport, server: args.server!, mac: args.mac, token: args.token, log,
         note: (message: string) => {
@@ -179,7 +179,7 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       return { ref: r.ref, parent, subvolume: basename(r.path), bytes: r.manifest.compressedSize, unpackedBytes: r.manifest.uncompressedSize, ms: r.elapsedMs, already: false, via };
     }, (r) => ({
       bytes: r.bytes, totalBytes: r.bytes, rate: r.ms > 0 ? Math.round((r.bytes * 1000) / r.ms) : 0,
-      message: r.already ? `${r.subvolume} is already on the disk` : `${r.subvolume}${r.parent ? ` (incremental from ${r.parent})` : ''} ${r.via}`,
+      message: r.already ? `${r.subvolume} is already on the disk` : `${r.subvolume}${r.parent ? ` (incremental from ${r.parent})` : ''}${r.via ? ` ${r.via}` : ''}`,
     }));
     result.template = received.ref;
     result.parent = received.parent;
