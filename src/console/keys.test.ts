@@ -40,3 +40,14 @@ describe('helpLine', () => {
     }
   });
 });
+
+describe('bindings that depend on the state', () => {
+  it('offers Esc on the server screen only once a server is connected', () => {
+    const unconnected = { screen: 'server' as const, disk: undefined, layout: undefined, server: { connected: false } };
+    expect(helpLine(unconnected, { ascii: true })).toBe('Enter connect  Backspace erase  Ctrl-C quit');
+    expect(keyIntent(unconnected, 'escape', '\x1b')).toBeUndefined();
+    const connected = { ...unconnected, server: { connected: true } };
+    expect(helpLine(connected, { ascii: true })).toBe('Enter connect  Backspace erase  Esc back  Ctrl-C quit');
+    expect(keyIntent(connected, 'escape', '\x1b')).toEqual({ kind: 'back' });
+  });
+});

@@ -7,6 +7,9 @@
 import { isDestructive, type ActionName, type ConsoleState, type Intent, type ScreenId } from './flow.ts';
 import type { Charset } from './text.ts';
 
+/** What of the state decides which keys apply. */
+export type KeyContext = Pick<ConsoleState, 'screen' | 'disk' | 'layout'> & { server?: Pick<ConsoleState['server'], 'connected'> };
+
 export interface Binding {
   keys: readonly string[];
   /** How the help line names the keys. */
@@ -15,6 +18,8 @@ export interface Binding {
   ascii?: string;
   does: string;
   intent: Intent;
+  /** The binding applies (and shows in the help) only when this holds. */
+  when?: (s: KeyContext) => boolean;
 }
 
 const MOVE: Binding[] = [
@@ -26,11 +31,12 @@ const MOVE: Binding[] = [
 const choose = (does: string): Binding => ({ keys: ['enter'], label: 'Enter', does, intent: { kind: 'choose' } });
 const back = (does = 'back'): Binding => ({ keys: ['escape'], label: 'Esc', does, intent: { kind: 'back' } });
 const action = (key: string, does: string, name: ActionName): Binding => ({ keys: [key], label: key, does, intent: { kind: 'action', name } });
-const ERASE: Binding = { keys: ['backspace'], label: 'Backspace', does: 'erase', intent: { kind: 'erase' } };
+const ERASE: Binding = { keys: ['backspace'], label: 'Backspace', does: 'erase', intent: { kind: 'erase' }, when: (s) => acceptsText(s) };
 const QUIT: Binding = { keys: ['C-c'], label: 'Ctrl-C', does: 'quit', intent: { kind: 'action', name: 'quit' } };
 
 export const BINDINGS: Record<ScreenId, readonly Binding[]> = {
-  server: [choose('connect'), ERASE, back(), QUIT],
+  // Back to the menu only from a server already connected: the console cannot work without one.
+  server: [choose('connect'), ERASE, { ...back(), when: (s) => s.server?.connected === true }, QUIT],
   menu: [...MOVE, choose('choose'), action('s', 'shell', 'shell'), action('r', 'reboot', 'reboot'), action('p', 'power off', 'poweroff'), QUIT],
   disks: [...MOVE, choose('choose disk'), action('r', 'rescan', 'refresh'), back(), QUIT],
   layout: [...MOVE, choose('choose layout'), back(), QUIT],
@@ -46,23 +52,23 @@ export const BINDINGS: Record<ScreenId, readonly Binding[]> = {
 };
 
 /** The screen takes typed text: the server's URL, the host name, or the disk's name before erasing it. */
-export function acceptsText(s: Pick<ConsoleState, 'screen' | 'disk' | 'layout'>): boolean {
+export function acceptsText(s: KeyContext): boolean {
   return s.screen === 'server' || s.screen === 'hostname' || (s.screen === 'confirm' && isDestructive(s));
 }
 
 /** The intent of a key on the current screen, or undefined when it does nothing there. */
-export function keyIntent(s: Pick<ConsoleState, 'screen' | 'disk' | 'layout'>, key: string, ch: string | undefined): Intent | undefined {
-  const bound = BINDINGS[s.screen].find((b) => b.keys.includes(key));
+export function keyIntent(s: KeyContext, key: string, ch: string | undefined): Intent | undefined {
+  const bound = BINDINGS[s.screen].find((b) => b.keys.includes(key) && (b.when?.(s) ?? true));
   if (bound) return bound.intent;
   if (acceptsText(s) && ch !== undefined && ch.length === 1 && ch >= ' ' && ch !== '\x7f') return { kind: 'char', ch };
   return undefined;
 }
 
 /** "↑↓ move  Enter choose disk  r rescan  Esc back  Ctrl-C quit". */
-export function helpLine(s: Pick<ConsoleState, 'screen' | 'disk' | 'layout'>, charset: Charset): string {
+export function helpLine(s: KeyContext, charset: Charset): string {
   if (s.screen === 'progress') return 'Provisioning: the keys wait until it ends';
   return BINDINGS[s.screen]
-    .filter((b) => b.does !== '' && !(b === ERASE && !acceptsText(s)))
+    .filter((b) => b.does !== '' && (b.when?.(s) ?? true))
     .map((b) => `${charset.ascii ? (b.ascii ?? b.label) : b.label} ${b.does}`)
     .join('  ');
 }
