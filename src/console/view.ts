@@ -11,7 +11,7 @@ import { detectSystems, diskContents, diskKind, diskModel, unusableReason } from
 import { cursorOf, DONE_MENU, FAILED_MENU, isDestructive, MENU, parentOnDisk, type ConsoleState, type DiffState, type ScreenId } from './flow.ts';
 import { helpLine } from './keys.ts';
 import { layoutOptions, layoutPreview } from './layouts.ts';
-import { PROGRESS_HEAD_LINES, progressLines } from './progress.ts';
+import { PROGRESS_HEAD_LINES, progressLines, SHOWN_STEPS } from './progress.ts';
 import { cell, columns, fit, wrap, type Charset } from './text.ts';
 
 export interface ScreenView {
@@ -190,7 +190,8 @@ const BODIES: Record<ScreenId, BodyOf> = {
     return list(DONE_MENU.map((m) => m.label), cursorOf(s, DONE_MENU.length), head);
   },
   failed(s, width, height) {
-    const head = ['Provisioning failed:', ...wrap(s.failure ?? '', width - 2).map((l) => `  ${l}`), ''];
+    const step = SHOWN_STEPS.find((name) => s.progress.steps[name].status === 'failed');
+    const head = [`Provisioning failed${step ? ` at step ${step}` : ''}:`, ...wrap(s.failure ?? '', width - 2).map((l) => `  ${l}`), ''];
     const log = s.progress.log.slice(-Math.max(0, height - head.length - FAILED_MENU.length - 2));
     return list(FAILED_MENU.map((m) => m.label), cursorOf(s, FAILED_MENU.length), head, ['', ...log]);
   },

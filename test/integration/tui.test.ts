@@ -24,6 +24,8 @@ import { TmuxSession } from '../helpers/tmux.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const NAME = 'org.example.Console';
+/** Listed after NAME; its cached stream is corrupted, so receiving it fails. */
+const TAMPERED = 'org.example.Tampered';
 const PARENT_STATUS = join(ROOT, 'test/fixtures/dpkg/status-parent');
 const CHILD_STATUS = join(ROOT, 'test/fixtures/dpkg/status-child');
 
@@ -41,6 +43,12 @@ describe('trowel tui in a real terminal', () => {
     server = await startProvisionServer();
     v1 = await server.publish(NAME, 'one', { dpkgStatus: PARENT_STATUS });
     v2 = await server.publish(NAME, 'two', { dpkgStatus: CHILD_STATUS });
+    const bad = await server.publish(TAMPERED, 'bad');
+    const signed = (await (await fetch(`${server.base}/api/v1/templates/${TAMPERED}/x86_64/${bad.version}/manifest`)).json()) as { manifest: { sha256: string } };
+    const cached = join(server.f.dir, 'cache', `${signed.manifest.sha256}.zst`);
+    const bytes = await readFile(cached);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(cached, bytes);
     blank = await createLoopDisk(1536);
     data = await createLoopDisk(1536);
     await run('sfdisk', ['--quiet', data.device], { input: 'label: gpt\nsize=300MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="data"\n' });
@@ -234,7 +242,7 @@ describe('trowel tui in a real terminal', () => {
     expect(await s.exited()).toBe(true);
   });
 
-  it('erases a whole disk on a vt100 once its name is typed, in ASCII', async () => {
+  it('on a vt100, in ASCII: a failed receive offers Retry/Shell/Reboot/Power off; then a whole disk is erased once its name is typed', async () => {
     const s = await startConsole('vt100');
     expect(await s.capture()).toContain('Up/Down move  Enter choose');
     await press(s, 'Enter', blank.name);
@@ -242,11 +250,32 @@ describe('trowel tui in a real terminal', () => {
     const layout = await press(s, 'Enter', '> Whole disk');
     expect(layout).toContain(`Preview: New GPT on ${blank.device}; the disk is blank`);
     await press(s, 'Enter', `> ${NAME}`);
+    await select(s, new RegExp(`^> ${TAMPERED} `));
+    await press(s, 'Enter', 'PUBLISHED (UTC)');
+    await press(s, 'Enter', '> HTTP');
+    await press(s, 'Enter', 'Host name: ');
+    await press(s, 'Enter', 'Hostname');
+    await s.type(blank.name);
+    await s.sendKeys('Enter');
+    const failed = await s.waitFor('Provisioning failed at step receive:', 120_000);
+    expect(failed.replace(/\n {2}/g, ' ')).toMatch(new RegExp(`Cannot receive ${TAMPERED} x86_64 \\d{8}T\\d{6}Z.*nothing was kept`));
+    for (const item of ['> Retry', '  Shell', '  Reboot', '  Power off', '  Main menu']) expect(failed).toContain(item);
+    expect(failed).toContain('Up/Down move  Enter choose  r retry  s shell  Esc main menu  Ctrl-C quit');
+    expect(failed).toContain('receive failed: Cannot receive');
+
+    // The failed run left a pool behind: keep is offered first now, whole disk is one up.
+    await press(s, 'Escape', 'trowel console - Main menu');
+    await press(s, 'Enter', blank.name);
+    await select(s, new RegExp(`^> ${blank.name} `));
+    await press(s, 'Enter', '> Keep the trowel pool');
+    await press(s, 'Up', '> Whole disk');
+    await press(s, 'Enter', `> ${NAME}`);
     await press(s, 'Enter', `> ${v2.version}`);
     await press(s, 'Enter', '> HTTP');
     await press(s, 'Enter', 'Host name: ');
     const confirm = await press(s, 'Enter', 'Hostname');
-    expect(confirm).toContain('whatever else is on the disk (it looks blank)');
+    // The partitions the failed run made are listed to be erased.
+    expect(confirm.replace(/\n {10}/g, ' ')).toMatch(new RegExp(`ERASES +${blank.name}p1 no filesystem 1\\.00 MiB; ${blank.name}p2 vfat 'TROWEL-ESP' 256\\.0 MiB; ${blank.name}p3 btrfs 'trowel' [\\d.]+ GiB; the trowel pool with every version, @home and @persistent; the gpt partition table`));
     await s.type(blank.name);
     await s.sendKeys('Enter');
     const done = await s.waitFor('Provisioning complete: 100%.', 120_000);
