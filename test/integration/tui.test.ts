@@ -47,7 +47,8 @@ describe('trowel tui in a real terminal', () => {
     const signed = (await (await fetch(`${server.base}/api/v1/templates/${TAMPERED}/x86_64/${bad.version}/manifest`)).json()) as { manifest: { sha256: string } };
     const cached = join(server.f.dir, 'cache', `${signed.manifest.sha256}.zst`);
     const bytes = await readFile(cached);
-    bytes[bytes.length >> 1] ^= 0xff;
+    const middle = bytes.length >> 1;
+    bytes[middle] = bytes[middle]! ^ 0xff;
     await writeFile(cached, bytes);
     blank = await createLoopDisk(1536);
     data = await createLoopDisk(1536);
