@@ -82,7 +82,8 @@ describe('unattended provisioning (QEMU, TCG)', () => {
       'bootloader:started', 'bootloader:done', 'complete:done', 'reboot:started',
     ]);
     // The boot after provisioning was answered with "boot local", not the PXE image: iPXE got a
-    // local-boot script (BIOS ROM), the firmware's own PXE client no boot file (UEFI).
+    // local-boot script (BIOS ROM), the firmware's own PXE client GRUB's network image, which
+    // chainloads the disk (UEFI, docs/local-boot.md).
     const bootedLocal = (r: Record<string, unknown>) => r.mac === mac && ((r.event === 'boot_script_served' && r.action === 'local') || r.event === 'dhcp.boot_local');
     expect(lab!.serve.records.some(bootedLocal)).toBe(true);
   }
