@@ -66,7 +66,9 @@ describe('three machines provisioned at once over multicast (QEMU, TCG)', () => 
   it('one session, three verified installs, three deployed systems booted', async () => {
     for (const m of MACHINES) await lab!.api('PUT', `/api/v1/machines/${m.mac}/plan`, { template: DEMO_TEMPLATE_NAME, hostname: m.hostname });
     const vms = await Promise.all(MACHINES.map(async (m) => {
-      const vm = await lab!.startVm({ firmware: 'bios', mac: m.mac, reboot: true, memoryMiB: 1024, disk: { bus: 'virtio', sizeMiB: 4096 } });
+      // Each its own disk file: blank disks of one bus would share a name in the lab's VM folder.
+      const disk = { bus: 'virtio' as const, sizeMiB: 4096, file: join(lab!.dir, 'vms', `${m.hostname}.qcow2`) };
+      const vm = await lab!.startVm({ firmware: 'bios', mac: m.mac, reboot: true, memoryMiB: 1024, disk });
       running.push(vm);
       return vm;
     }));
