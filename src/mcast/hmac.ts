@@ -34,10 +34,18 @@ export class PacketAuth {
     }
   }
 
+  /** Views of `inner` by input length: packets of a session come in two or three sizes, a view per packet is garbage. */
+  private readonly views = new Map<number, Buffer>();
+
   /** The full 32-byte HMAC of packet[0, length), one char per byte. */
   private digest(packet: Buffer, length: number): string {
     packet.copy(this.inner, BLOCK, 0, length);
-    this.outer.write(hash('sha256', this.inner.subarray(0, BLOCK + length), 'binary'), BLOCK, DIGEST, 'latin1');
+    let view = this.views.get(length);
+    if (!view) {
+      view = this.inner.subarray(0, BLOCK + length);
+      if (this.views.size < 64) this.views.set(length, view);
+    }
+    this.outer.write(hash('sha256', view, 'binary'), BLOCK, DIGEST, 'latin1');
     return hash('sha256', this.outer, 'binary');
   }
 

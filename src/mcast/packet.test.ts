@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { WireError } from '../wire/index.ts';
 import { PacketAuth } from './hmac.ts';
 import {
-  DATA_HEADER_LENGTH, decodePacket, encodePacket, encodePacketInto, type McastPacket, PacketType, PARITY_HEADER_LENGTH, Phase, sealData, sealParity,
+  DATA_HEADER_LENGTH, dataBlock, dataPayloadLength, dataSeq, decodePacket, encodePacket, encodePacketInto, isDataPacket, type McastPacket, PacketType,
+  PARITY_HEADER_LENGTH, peekSession, peekType, Phase, sealData, sealParity,
 } from './packet.ts';
 
 const key = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
@@ -75,8 +76,8 @@ describe('decodePacket', () => {
   });
 
   it('rejects wrong magic, version, unknown type and stray bytes even when correctly signed', () => {
-    expect(() => decodePacket(built(['5458 01 02 0000002a', '00000001']), auth)).toThrow(/magic/);
-    expect(() => decodePacket(built(['5457 02 02 0000002a', '00000001']), auth)).toThrow(/version/);
+    expect(() => decodePacket(built(['5458 01 02 0000002a', '00000001']), auth)).toThrow(/not a trowel multicast packet/);
+    expect(() => decodePacket(built(['5457 02 02 0000002a', '00000001']), auth)).toThrow(/of version 1/);
     expect(() => decodePacket(built(['5457 01 63 0000002a', '00000001']), auth)).toThrow(/unknown type/);
     expect(() => decodePacket(built([HEADER('02'), '00000001 ff']), auth)).toThrow(/stray/);
     expect(() => decodePacket(built([HEADER('06'), '00000001 09']), auth)).toThrow(/reason/);
@@ -121,5 +122,21 @@ describe('sealData / sealParity', () => {
     frame.write('parity', PARITY_HEADER_LENGTH);
     const m = sealParity(frame, 42, 17, 3, 7, 6, auth);
     expect(frame.subarray(0, m).equals(cases[4]!.bytes)).toBe(true);
+  });
+});
+
+describe('in-place DATA readers', () => {
+  it('read the fields of a DATA packet without decoding it', () => {
+    const data = cases[3]!.bytes;
+    expect(isDataPacket(data)).toBe(true);
+    expect([peekType(data), peekSession(data), dataSeq(data), dataBlock(data), dataPayloadLength(data)]).toEqual([PacketType.DATA, 42, 17, 34, 5]);
+    expect(data.subarray(DATA_HEADER_LENGTH, DATA_HEADER_LENGTH + 5).toString()).toBe('hello');
+  });
+
+  it('tell other packets and foreign or short ones apart', () => {
+    expect(isDataPacket(cases[1]!.bytes)).toBe(false);
+    expect(peekType(cases[1]!.bytes)).toBe(PacketType.JOIN);
+    expect(isDataPacket(cases[3]!.bytes.subarray(0, DATA_HEADER_LENGTH + 15))).toBe(false);
+    expect(peekType(Buffer.from('GET / HTTP/1.1\r\n\r\nxxxxxxxxxx'))).toBe(0);
   });
 });

@@ -164,11 +164,44 @@ function u64(reader: ByteReader): number {
 
 /** Type, session and MAC: what every packet must pass before its body is read. */
 export function checkPacket(packet: Buffer, auth: PacketAuth): { type: number; session: number } {
-  if (packet.length < HEADER_LENGTH + MAC_LENGTH) throw new WireError(`Cannot parse packet: ${packet.length} bytes is shorter than header and MAC`);
-  if (packet.readUInt16BE(0) !== MAGIC) throw new WireError('Cannot parse packet: not a trowel multicast packet (magic)');
-  if (packet[2] !== VERSION) throw new WireError(`Cannot parse packet: version ${packet[2]} is not ${VERSION}`);
+  const type = peekType(packet);
+  if (type === 0) throw new WireError(`Cannot parse packet: ${packet.length} bytes, not a trowel multicast packet of version ${VERSION}`);
   if (!auth.verify(packet)) throw new WireError('Cannot accept packet: its MAC does not match the session key');
-  return { type: packet[3]!, session: packet.readUInt32BE(4) };
+  return { type, session: packet.readUInt32BE(4) };
+}
+
+/**
+ * The type of a packet with a plausible header (length, magic, version),
+ * else 0; the MAC is not checked. The receive path uses it with {@link
+ * isDataPacket} and the data* readers to take DATA without building objects,
+ * where CPU per packet is what limits a receiver.
+ */
+export function peekType(packet: Buffer): number {
+  if (packet.length < HEADER_LENGTH + MAC_LENGTH || packet.readUInt16BE(0) !== MAGIC || packet[2] !== VERSION) return 0;
+  return packet[3]!;
+}
+
+/** Session id of a packet {@link peekType} accepted. */
+export function peekSession(packet: Buffer): number {
+  return packet.readUInt32BE(4);
+}
+
+/** A DATA packet long enough for its header, MAC and payload (check the MAC apart). */
+export function isDataPacket(packet: Buffer): boolean {
+  return peekType(packet) === PacketType.DATA && packet.length >= DATA_HEADER_LENGTH + MAC_LENGTH;
+}
+
+export function dataSeq(packet: Buffer): number {
+  return packet.readUInt32BE(HEADER_LENGTH);
+}
+
+export function dataBlock(packet: Buffer): number {
+  return packet.readUInt32BE(HEADER_LENGTH + 4);
+}
+
+/** The payload of a DATA packet is packet[DATA_HEADER_LENGTH, DATA_HEADER_LENGTH + this). */
+export function dataPayloadLength(packet: Buffer): number {
+  return packet.length - DATA_HEADER_LENGTH - MAC_LENGTH;
 }
 
 /**

@@ -15,12 +15,19 @@ import type { McastReceive, ReceiverOptions, ReceiverReport } from './index.ts';
 import { blockLength, groupLength, layoutFor, type Layout } from './layout.ts';
 import {
   type AnnouncePacket,
+  DATA_HEADER_LENGTH,
+  dataBlock,
+  dataPayloadLength,
+  dataSeq,
   decodePacket,
   DropReason,
   encodePacket,
   type GroupNeed,
+  isDataPacket,
   MAX_STATUS_ENTRIES,
   PacketType,
+  peekSession,
+  peekType,
   Phase,
   type McastPacket,
 } from './packet.ts';
@@ -160,6 +167,20 @@ class Receiver {
   }
 
   private onPacket(msg: Buffer, from: string | undefined): void {
+    // DATA, nearly every packet: checked and taken in place, no objects.
+    if (isDataPacket(msg)) {
+      if (peekSession(msg) !== this.options.sessionId || !this.auth.verify(msg)) {
+        this.badPackets++;
+        return;
+      }
+      this.lastHeard = Date.now();
+      this.onData(dataSeq(msg), dataBlock(msg), msg);
+      return this.maybeAck();
+    }
+    if (peekType(msg) !== 0 && peekSession(msg) !== this.options.sessionId) {
+      this.badPackets++;
+      return;
+    }
     let p: McastPacket;
     try {
       p = decodePacket(msg, this.auth);
@@ -173,9 +194,6 @@ class Receiver {
     }
     this.lastHeard = Date.now();
     switch (p.type) {
-      case PacketType.DATA:
-        this.onData(p.seq, p.block, p.payload);
-        return this.maybeAck();
       case PacketType.PARITY:
         this.onParity(p.seq, p.group, p.index, p.payload);
         return this.maybeAck();
@@ -272,10 +290,11 @@ class Receiver {
     if (this.firstSeq >= 0 && seq > this.highestSeq) this.highestSeq = seq;
   }
 
-  private onData(seq: number, block: number, payload: Buffer): void {
+  /** A DATA packet whose MAC checked out; its payload is read in place. */
+  private onData(seq: number, block: number, packet: Buffer): void {
     const layout = this.layout;
     if (!layout || this.fallingBack) return;
-    if (block >= layout.blockCount || payload.length !== blockLength(layout, block)) {
+    if (block >= layout.blockCount || dataPayloadLength(packet) !== blockLength(layout, block)) {
       this.badPackets++;
       return;
     }
@@ -288,7 +307,7 @@ class Receiver {
       this.duplicates++;
       return;
     }
-    this.spool!.write(block * layout.blockSize, payload);
+    this.spool!.write(block * layout.blockSize, packet, DATA_HEADER_LENGTH, DATA_HEADER_LENGTH + dataPayloadLength(packet));
     const stored = this.parity.get(g);
     if (stored && stored.length >= this.map!.groupMissing(g)) this.rebuild(g);
     this.progressed();

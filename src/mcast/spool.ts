@@ -24,16 +24,20 @@ export class Spool {
     ftruncateSync(this.fd, totalBytes);
   }
 
-  /** Writes `data` at `offset`, gathered with the previous write when it follows it. */
-  write(offset: number, data: Uint8Array): void {
-    if (this.gatherLength > 0 && (offset !== this.gatherStart + this.gatherLength || this.gatherLength + data.length > GATHER_BYTES)) this.flush();
-    if (data.length > GATHER_BYTES) {
-      this.writeAt(offset, data);
+  /**
+   * Writes source[start, end) at `offset`, gathered with the previous write
+   * when it follows it (the packet's payload is copied straight from it).
+   */
+  write(offset: number, source: Buffer, start = 0, end = source.length): void {
+    const length = end - start;
+    if (this.gatherLength > 0 && (offset !== this.gatherStart + this.gatherLength || this.gatherLength + length > GATHER_BYTES)) this.flush();
+    if (length > GATHER_BYTES) {
+      this.writeAt(offset, source.subarray(start, end));
       return;
     }
     if (this.gatherLength === 0) this.gatherStart = offset;
-    this.gather.set(data, this.gatherLength);
-    this.gatherLength += data.length;
+    source.copy(this.gather, this.gatherLength, start, end);
+    this.gatherLength += length;
   }
 
   /** Writes at once, bypassing the gather buffer (rebuilt and fetched blocks). */

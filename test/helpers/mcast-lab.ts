@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { connect, createBridge, Netns, uniqueName } from '../../src/lab/netns.ts';
 
 export const RECEIVER_SCRIPT = join(import.meta.dirname, 'mcast-receiver-process.ts');
-export const CLI = join(import.meta.dirname, '../../src/cli/main.ts');
+/** The CLI the tests run: the source, or a bundle given in TROWEL_CLI (e.g. dist/trowel.mjs). */
+export const CLI = process.env.TROWEL_CLI ?? join(import.meta.dirname, '../../src/cli/main.ts');
 
 export interface McastLab {
   hub: Netns;
