@@ -56,7 +56,7 @@ const FULL: Plan = { bytes: 256 * MiB, reps: 2, receivers: [1, 3, 6], losses: [0
 const QUICK: Plan = { bytes: 64 * MiB, reps: 1, receivers: [1, 3], losses: [0, 5], mtus: [1500] };
 const SHAPE_RATE = '1gbit';
 /** A sender still running after this is stopped and its run counted as failed. */
-const SENDER_LIMIT_MS = 300_000;
+const SENDER_LIMIT_MS = 180_000;
 
 
 const args = parseBenchArgs('bench/mcast.ts', process.argv.slice(2));
