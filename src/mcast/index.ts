@@ -43,6 +43,10 @@ export interface SenderStats {
   /** The paced rate now (after congestion feedback). */
   rateBitsPerSecond: number;
   packetsSent: number;
+  /** Packets the slowest receiver may lag behind (from the receivers' socket buffers). */
+  window: number;
+  /** Time the window held the sender back so far: receivers, not the rate, set the pace. */
+  windowHeldSeconds: number;
 }
 
 export interface ReceiverSummary {
@@ -68,6 +72,8 @@ export interface SenderReport {
   badPackets: number;
   receivers: ReceiverSummary[];
   rateBitsPerSecond: number;
+  /** Time the window held the sender back: how much the receivers, not the rate, set the pace. */
+  windowHeldSeconds: number;
 }
 
 export interface SenderOptions extends McastEndpoint {
@@ -129,6 +135,8 @@ export interface ReceiverOptions extends McastEndpoint {
   timeoutMs?: number;
   /** u32 identifying this receiver to the sender (default random). */
   receiverId?: number;
+  /** Socket receive buffer to ask for (default 16 MiB; Linux caps it at net.core.rmem_max). The sender's window follows what the socket got. */
+  receiveBufferBytes?: number;
   log?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: { bytes: number; total: number; bytesPerSecond: number }) => void;

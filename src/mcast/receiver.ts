@@ -151,7 +151,7 @@ class Receiver {
     }
     if (this.finished) return;
     try {
-      data.setRecvBufferSize(RECEIVE_BUFFER);
+      data.setRecvBufferSize(this.options.receiveBufferBytes ?? RECEIVE_BUFFER);
     } catch {
       // Refused: the sender sizes its window to what the socket got.
     }

@@ -168,6 +168,9 @@ class Sender {
   private window = MIN_WINDOW;
   private windowBlocked = false;
   private windowBlockedTurns = 0;
+  /** Time the window held the sender back (receivers not keeping up), for stats. */
+  private heldMs = 0;
+  private heldSince = 0;
   private windowHolder: ReceiverState | undefined;
   private lastSlowCheck = Date.now();
   private lastSlowCheckBytes = 0;
@@ -379,8 +382,13 @@ class Sender {
       return;
     }
     const room = this.windowRoom(Date.now());
-    this.windowBlocked = room <= 0;
-    if (this.windowBlocked) {
+    const blocked = room <= 0;
+    if (blocked !== this.windowBlocked) {
+      if (blocked) this.heldSince = now;
+      else this.heldMs += now - this.heldSince;
+    }
+    this.windowBlocked = blocked;
+    if (blocked) {
       this.windowBlockedTurns++;
       return; // a STATUS moving the window, or housekeeping, kicks the loop again
     }
@@ -694,6 +702,8 @@ class Sender {
       loss,
       rateBitsPerSecond: Math.round(this.aimd.rate),
       packetsSent: this.packetsSent,
+      window: this.window,
+      windowHeldSeconds: (this.heldMs + (this.windowBlocked ? performance.now() - this.heldSince : 0)) / 1000,
     };
   }
 
@@ -714,6 +724,7 @@ class Sender {
       badPackets: this.badPackets,
       receivers: [...this.receivers.values()].map((r): ReceiverSummary => ({ id: r.id, address: r.address, state: r.state, reason: r.reason, loss: r.loss })),
       rateBitsPerSecond: Math.round(this.aimd.rate),
+      windowHeldSeconds: this.stats().windowHeldSeconds,
     };
     this.log.info('mcast.session_end', { ...report, receivers: report.receivers.length });
     this.close();

@@ -19,6 +19,7 @@ interface Config {
   spoolFile: string;
   fetchFrom?: string;
   timeoutMs?: number;
+  receiveBufferBytes?: number;
 }
 
 const config = JSON.parse(process.argv[2]!) as Config;
@@ -31,6 +32,7 @@ const receive = receiveFile({
   key: Buffer.from(config.keyHex, 'hex'),
   spoolFile: config.spoolFile,
   timeoutMs: config.timeoutMs ?? 30_000,
+  receiveBufferBytes: config.receiveBufferBytes,
   log,
   fetchRange: config.fetchFrom
     ? (start, end) => Promise.resolve(createReadStream(config.fetchFrom!, { start, end: end - 1 }))
