@@ -39,6 +39,12 @@ export interface VmOptions {
    */
   cpus?: number;
   /**
+   * The CPU model (default QEMU's qemu64, x86-64 baseline without SSE4.1).
+   * `max` gives the guest what TCG can emulate, like any x86-64 machine of
+   * the last 15 years (WebAssembly SIMD needs SSE4.1).
+   */
+  cpu?: string;
+  /**
    * A qcow2 disk on the given bus (booted after the NIC): blank and removed
    * with the VM, or, with `file`, kept there (created blank when missing), so
    * a machine can be provisioned, powered off, and booted again from it.
@@ -106,6 +112,7 @@ export function qemuArgs(options: VmOptions, files: VmFiles): string[] {
     '-machine', 'q35',
     '-m', String(options.memoryMiB ?? 512),
     '-smp', String(options.cpus ?? 1),
+    ...(options.cpu ? ['-cpu', options.cpu] : []),
     // -nodefaults drops the default NIC, CD-ROM and VGA; -nographic makes
     // SeaBIOS mirror its text (and the iPXE ROM's) onto the serial port.
     '-nodefaults', '-nographic', '-monitor', 'none',
