@@ -68,7 +68,8 @@ describe('three machines provisioned at once over multicast (QEMU, TCG)', () => 
     const vms = await Promise.all(MACHINES.map(async (m) => {
       // Each its own disk file: blank disks of one bus would share a name in the lab's VM folder.
       const disk = { bus: 'virtio' as const, sizeMiB: 4096, file: join(lab!.dir, 'vms', `${m.hostname}.qcow2`) };
-      const vm = await lab!.startVm({ firmware: 'bios', mac: m.mac, reboot: true, memoryMiB: 1024, disk });
+      // cpu max: the receiver's FEC runs WebAssembly SIMD, which needs SSE4.1; QEMU's default qemu64 model lacks it.
+      const vm = await lab!.startVm({ firmware: 'bios', mac: m.mac, reboot: true, memoryMiB: 1024, cpu: 'max', disk });
       running.push(vm);
       return vm;
     }));
