@@ -90,7 +90,11 @@ export interface SenderOptions extends McastEndpoint {
   /** Default: the interface's MTU from /sys/class/net/<if>/mtu (jumbo 9000 honoured). */
   mtu?: number;
   fec?: FecOptions;
-  /** Bound on the end-of-session handshake: END is repeated at most this long (default 10 s). */
+  /**
+   * Hard bound on the end of the session: receivers still active this long
+   * after the last block was sent are dropped. Default none: each receiver is
+   * dropped anyway once it makes no progress for dropAfterMs.
+   */
   endTimeoutMs?: number;
   /** Give up when nobody joined within this long (default: maxWaitMs + 60 s). */
   joinTimeoutMs?: number;

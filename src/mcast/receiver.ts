@@ -156,14 +156,23 @@ class Receiver {
       // Refused: the sender sizes its window to what the socket got.
     }
     this.receiveBuffer = data.getRecvBufferSize();
-    data.on('message', (msg, rinfo) => this.onPacket(msg, rinfo.address));
-    control.on('message', (msg) => this.onPacket(msg, undefined));
+    data.on('message', (msg, rinfo) => this.guard(() => this.onPacket(msg, rinfo.address)));
+    control.on('message', (msg) => this.guard(() => this.onPacket(msg, undefined)));
     this.log.debug('mcast.receiver_joined', { group, port, interfaceAddress, receiver: this.id });
     this.every(() => this.onTick(), 10);
   }
 
   private every(fn: () => void, ms: number): void {
-    this.timers.push(setInterval(fn, ms));
+    this.timers.push(setInterval(() => this.guard(fn), ms));
+  }
+
+  /** Runs a socket or timer callback; what it throws (a full disk under the spool) fails the receive instead of the process. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(e instanceof TrowelError ? e : new TrowelError('EMCAST_SPOOL', `Cannot receive into ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e }));
+    }
   }
 
   private onPacket(msg: Buffer, from: string | undefined): void {

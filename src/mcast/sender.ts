@@ -256,7 +256,7 @@ class Sender {
       // capped by net.core.wmem_max: only more EAGAIN pauses
     }
     this.controlPort = control.address().port;
-    control.on('message', (msg, rinfo) => this.onControl(msg, rinfo));
+    control.on('message', (msg, rinfo) => this.guard(() => this.onControl(msg, rinfo)));
   }
 
   // ---- control packets ---------------------------------------------------
@@ -369,7 +369,20 @@ class Sender {
     this.timer = setTimeout(() => this.turn(), 0);
   }
 
+  /** Runs a socket or timer callback; what it throws (the file vanished, a read error) fails the session instead of the process. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
   private turn(): void {
+    this.guard(() => this.sendBatch());
+  }
+
+  private sendBatch(): void {
     this.timer = undefined;
     if (this.closed) return;
     const now = performance.now();
@@ -572,6 +585,9 @@ class Sender {
       }
       if (this.phase === Phase.SENDING && !this.timer) this.kick(); // tee data may have grown
       if (this.phase === Phase.ENDING && !this.timer && !this.planner.isEmpty) this.kick();
+      if (this.phase === Phase.ENDING && this.options.endTimeoutMs !== undefined && now - this.endingSince > this.options.endTimeoutMs) {
+        for (const r of this.receivers.values()) if (r.state === 'active') this.drop(r, 'end timeout');
+      }
       if (this.phase === Phase.ENDING && ![...this.receivers.values()].some((r) => r.state === 'active')) this.complete();
     } catch (e) {
       this.fail(e);
@@ -738,7 +754,7 @@ class Sender {
     const error = e instanceof Error ? e : new Error(String(e));
     // Tell receivers to fall back now rather than wait for a timeout.
     try {
-      if (this.phase !== Phase.WAITING) this.sendEnd(true, Date.now());
+      this.sendEnd(true, Date.now());
     } catch {
       // the socket may be what failed
     }

@@ -170,4 +170,16 @@ describe('multicast send and receive', () => {
     expect(lateResult.fetchedBytes).toBeLessThan(SIZE); // the rest came by multicast
     for (const [i, r] of early.entries()) await expectIdentical(i, ep.sessionId, await r.result);
   });
+
+  it('sends a file that is still being written (tee mode) and never a block beyond it', async () => {
+    const ep = endpoint();
+    const receivers = [0, 1].map((i) => startReceiver(i, ep));
+    await Promise.all(receivers.map((r) => r.printed('READY')));
+    const growing = join(dir, `growing-${ep.sessionId}`);
+    const report = await startSender(ep, { minReceivers: 2, file: growing, teeFrom: source }).result;
+    expect(report.ok, report.error).toBe(true);
+    expect(report.bytes).toBe(SIZE);
+    // A block sent before it was written would have gone out as zeros: the digests catch it.
+    for (const [i, r] of receivers.entries()) await expectIdentical(i, ep.sessionId, await r.result);
+  });
 });
