@@ -156,7 +156,14 @@ class Receiver {
       // Refused: the sender sizes its window to what the socket got.
     }
     this.receiveBuffer = data.getRecvBufferSize();
-    data.on('message', (msg, rinfo) => this.guard(() => this.onPacket(msg, rinfo.address)));
+    // No closure per packet: the handlers run for every datagram.
+    data.on('message', (msg, rinfo) => {
+      try {
+        this.onPacket(msg, rinfo.address);
+      } catch (e) {
+        this.failOn(e);
+      }
+    });
     control.on('message', (msg) => this.guard(() => this.onPacket(msg, undefined)));
     this.log.debug('mcast.receiver_joined', { group, port, interfaceAddress, receiver: this.id });
     this.every(() => this.onTick(), 10);
@@ -171,8 +178,12 @@ class Receiver {
     try {
       fn();
     } catch (e) {
-      this.fail(e instanceof TrowelError ? e : new TrowelError('EMCAST_SPOOL', `Cannot receive into ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e }));
+      this.failOn(e);
     }
+  }
+
+  private failOn(e: unknown): void {
+    this.fail(e instanceof TrowelError ? e : new TrowelError('EMCAST_SPOOL', `Cannot receive into ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e }));
   }
 
   private onPacket(msg: Buffer, from: string | undefined): void {
