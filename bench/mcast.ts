@@ -145,14 +145,23 @@ async function measure(rig: McastRig, tool: McastTool, point: McastPoint, rep: n
     mark('receivers ready');
     sender = tool.startSender(ctx);
     const senderDone = sender;
+    let senderExited = false;
+    void sender.exited.then(() => (senderExited = true));
+    const pending = new Set(receivers.map((r) => r.started.proc));
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Cannot finish ${senderDone.name}: still running after ${SENDER_LIMIT_MS / 1000} s: ${lastLines(senderDone.output())}`)), SENDER_LIMIT_MS);
+      timer = setTimeout(() => {
+        const waiting = [...(senderExited ? [] : [senderDone]), ...pending];
+        reject(new Error(`Cannot finish the run: ${waiting.map((p) => p.name).join(', ')} not done after ${SENDER_LIMIT_MS / 1000} s: ${waiting.map((p) => `${p.name}: ${lastLines(p.output(), 2)}`).join(' / ')}`));
+      }, SENDER_LIMIT_MS);
     });
     // Both must end well: the sender's exit and every receiver's own "I have it". A receiver that
     // fails rejects at once, so a broken run ends now rather than at the limit.
     const [exit, finishedAt] = await Promise.race([
-      Promise.all([sender.exited, Promise.all(receivers.map((r) => r.started.finished(SENDER_LIMIT_MS)))]),
+      Promise.all([sender.exited, Promise.all(receivers.map((r) => r.started.finished(SENDER_LIMIT_MS).then((at) => {
+        pending.delete(r.started.proc);
+        return at;
+      })))]),
       limit,
       sender.exited.then((e) => {
         if (e.code !== 0) throw new Error(`Cannot finish ${senderDone.name}: exit ${e.code ?? e.signal}: ${lastLines(senderDone.output())}`);
