@@ -47,4 +47,14 @@ describe('BlockMap', () => {
     expect(map.missingRuns(0, 1)).toEqual([[2, 6], [8, 10]]);
     expect(map.missingRuns(5)).toEqual([[5, 6], [8, 10]]);
   });
+
+  it('lists needs of groups in range, less the parity held, lowest first and at most max', () => {
+    const map = new BlockMap(layout);
+    for (const b of [0, 1, 2, 3, 4, 6]) map.add(b); // group 0 complete, group 1 lacks 2, group 2 lacks 2
+    expect(map.needs(0, 3, () => 0, 10)).toEqual([{ group: 1, missing: 2 }, { group: 2, missing: 2 }]);
+    expect(map.needs(0, 2, () => 0, 10)).toEqual([{ group: 1, missing: 2 }]);
+    expect(map.needs(0, 3, (g) => (g === 1 ? 2 : 1), 10)).toEqual([{ group: 2, missing: 1 }]);
+    expect(map.needs(2, 3, () => 0, 10)).toEqual([{ group: 2, missing: 2 }]);
+    expect(map.needs(0, 3, () => 0, 1)).toEqual([{ group: 1, missing: 2 }]);
+  });
 });

@@ -4,6 +4,7 @@
  * and the contiguous watermark up to which the stream can be read in order.
  */
 import { groupLength, type Layout } from './layout.ts';
+import type { GroupNeed } from './packet.ts';
 
 export class BlockMap {
   readonly layout: Layout;
@@ -13,6 +14,8 @@ export class BlockMap {
   contiguous = 0;
   private readonly present: Uint8Array;
   private readonly groupHave: Uint16Array;
+  /** Groups below this are complete (moves up as they complete; needs() starts here). */
+  private lowestIncomplete = 0;
 
   constructor(layout: Layout) {
     this.layout = layout;
@@ -48,6 +51,21 @@ export class BlockMap {
   groupPresence(g: number): boolean[] {
     const first = g * this.layout.groupSize;
     return Array.from({ length: groupLength(this.layout, g) }, (_, i) => this.present[first + i] === 1);
+  }
+
+  /**
+   * What a STATUS asks for: groups in [from, until) still lacking symbols,
+   * `held(g)` parity blocks of a group counting as symbols, at most `max`
+   * of them, lowest first.
+   */
+  needs(from: number, until: number, held: (group: number) => number, max: number): GroupNeed[] {
+    while (this.lowestIncomplete < this.layout.groupCount && this.groupMissing(this.lowestIncomplete) === 0) this.lowestIncomplete++;
+    const needs: GroupNeed[] = [];
+    for (let g = Math.max(from, this.lowestIncomplete); g < until && needs.length < max; g++) {
+      const missing = this.groupMissing(g) - held(g);
+      if (missing > 0) needs.push({ group: g, missing });
+    }
+    return needs;
   }
 
   get isComplete(): boolean {

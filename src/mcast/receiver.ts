@@ -10,6 +10,7 @@ import { TrowelError } from '../errors.ts';
 import { silentLogger } from '../log/logger.ts';
 import { BlockMap } from './blockmap.ts';
 import { FecCodec, type ParitySymbol } from './fec.ts';
+import { fetchInto } from './fetch-into.ts';
 import { PacketAuth } from './hmac.ts';
 import type { McastReceive, ReceiverOptions, ReceiverReport } from './index.ts';
 import { blockLength, groupLength, layoutFor, type Layout } from './layout.ts';
@@ -22,7 +23,6 @@ import {
   decodePacket,
   DropReason,
   encodePacket,
-  type GroupNeed,
   isDataPacket,
   MAX_STATUS_ENTRIES,
   PacketType,
@@ -31,6 +31,7 @@ import {
   Phase,
   type McastPacket,
 } from './packet.ts';
+import { abortError, bindSocket, closeQuietly, socketError } from './sockets.ts';
 import { Spool } from './spool.ts';
 import { SpoolReader } from './spool-reader.ts';
 
@@ -43,16 +44,6 @@ const DONE_RETRY_MS = 100;
 const DONE_TRIES = 10;
 /** Present blocks between missing runs a fallback fetch takes along rather than splitting the request (~1.4 MB). */
 const FETCH_MERGE_BLOCKS = 1024;
-
-function bindSocket(socket: Socket, port: number, address?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
 
 export function receiveFile(options: ReceiverOptions): McastReceive {
   const receiver = new Receiver(options);
@@ -82,7 +73,6 @@ class Receiver {
   /** Groups before this have had all their data sent (per what this receiver saw). */
   private passedGroups = 0;
   private ended = false;
-  private lowestIncomplete = 0;
   private readonly parity = new Map<number, ParitySymbol[]>();
   private groupBuffer = new Uint8Array(0);
   private codec: FecCodec | undefined;
@@ -127,8 +117,9 @@ class Receiver {
     return new Promise<ReceiverReport>((resolve, reject) => {
       this.settle = { resolve, reject };
       const signal = this.options.signal;
-      if (signal?.aborted) return this.fail(abortError(signal));
-      signal?.addEventListener('abort', () => this.fail(abortError(signal)), { once: true });
+      const what = 'receiving the multicast session';
+      if (signal?.aborted) return this.fail(abortError(signal, what));
+      signal?.addEventListener('abort', () => this.fail(abortError(signal, what)), { once: true });
       this.open().catch((e: unknown) => this.fail(e));
     });
   }
@@ -292,7 +283,6 @@ class Receiver {
     }
     const first = Math.min(layout.groupCount, Math.ceil(nextBlock / layout.groupSize));
     this.firstGroup = first;
-    this.lowestIncomplete = Math.max(this.lowestIncomplete, first);
     const end = Math.min(layout.totalBytes, first * layout.groupSize * layout.blockSize);
     this.log.info('mcast.late_join', { receiver: this.id, fetchBytes: end, firstGroup: first });
     if (end > 0) this.fetch(0, end);
@@ -413,15 +403,8 @@ class Receiver {
     const interval = now - this.lastStatusSent || 1;
     this.lastStatusSent = now;
     this.sinceStatus = 0;
-    this.spool!.flush();
     const map = this.map;
-    while (this.lowestIncomplete < this.layout.groupCount && map.groupMissing(this.lowestIncomplete) === 0) this.lowestIncomplete++;
-    const needs: GroupNeed[] = [];
-    const from = Math.max(this.lowestIncomplete, this.firstGroup);
-    for (let g = from; g < this.passedGroups && needs.length < MAX_STATUS_ENTRIES; g++) {
-      const missing = map.groupMissing(g) - (this.parity.get(g)?.length ?? 0);
-      if (missing > 0) needs.push({ group: g, missing });
-    }
+    const needs = map.needs(this.firstGroup, this.passedGroups, (g) => this.parity.get(g)?.length ?? 0, MAX_STATUS_ENTRIES);
     const completeBytes = Math.min(this.layout.totalBytes, map.complete * this.layout.blockSize);
     this.sendControl(encodePacket({
       type: PacketType.STATUS,
@@ -472,25 +455,15 @@ class Receiver {
 
   /** Fetches [start, end) bytes into the spool, marking whole blocks as they land. */
   private fetch(start: number, end: number): void {
-    const layout = this.layout!;
-    const job = (async () => {
-      const chunks = await this.options.fetchRange!(start, end);
-      let offset = start;
-      // Ranges start on a block boundary; chunks end anywhere, so a block is marked once the chunk that completes it lands.
-      let marked = Math.floor(start / layout.blockSize);
-      for await (const chunk of chunks) {
-        if (this.finished) return;
-        if (offset + chunk.length > end) throw new Error(`fetchRange(${start}, ${end}) returned more than asked`);
-        this.spool!.writeAt(offset, chunk);
-        offset += chunk.length;
-        this.fetchedBytes += chunk.length;
-        const whole = offset === layout.totalBytes ? layout.blockCount : Math.floor(offset / layout.blockSize);
-        for (; marked < whole; marked++) this.map!.add(marked);
-        this.progressed();
-        if (this.finished) return;
-      }
-      if (offset !== end) throw new Error(`fetchRange(${start}, ${end}) ended at ${offset}`);
-    })().catch((e: unknown) => {
+    let marked = Math.floor(start / this.layout!.blockSize);
+    const job = fetchInto(this.options.fetchRange!, this.layout!, start, end, (offset, chunk, blocksEnd) => {
+      if (this.finished) return false;
+      this.spool!.writeAt(offset, chunk);
+      this.fetchedBytes += chunk.length;
+      for (; marked < blocksEnd; marked++) this.map!.add(marked);
+      this.progressed();
+      return !this.finished;
+    }).catch((e: unknown) => {
       this.fail(new TrowelError('EMCAST_FETCH', `Cannot fetch bytes ${start}-${end - 1} of the stream: ${(e as Error).message}`, { cause: e }));
     });
     this.fetches.push(job);
@@ -558,11 +531,7 @@ class Receiver {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.closeData();
-    try {
-      this.control?.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.control);
     this.control = undefined;
     const settle = this.settle;
     this.settle = undefined;
@@ -572,29 +541,11 @@ class Receiver {
   }
 
   private closeData(): void {
-    try {
-      this.data?.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.data);
     this.data = undefined;
   }
 }
 
 function dropReasonText(reason: number): string {
   return reason === DropReason.SILENT ? 'silent' : reason === DropReason.BEHIND ? 'too far behind' : 'sender stopped';
-}
-
-function socketError(action: string, where: string, e: unknown): TrowelError {
-  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-  return new TrowelError('EMCAST_SOCKET', `Cannot ${action} ${where}: ${code}`, {
-    hint: 'check the group address, the port and that the interface address is local',
-    cause: e,
-  });
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof TrowelError) return reason;
-  return new TrowelError('EMCAST_ABORTED', 'Cannot finish receiving the multicast session: aborted', { cause: reason });
 }

@@ -9,13 +9,13 @@
  * a ring of reused packet buffers: no promise, no allocation per packet.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TrowelError } from '../errors.ts';
 import { silentLogger } from '../log/logger.ts';
-import { FecCodec, maxParityRows } from './fec.ts';
+import { BlockSource, openSourceFile } from './block-source.ts';
+import { maxParityRows } from './fec.ts';
 import { PacketAuth } from './hmac.ts';
 import type { ReceiverSummary, SenderOptions, SenderReport, SenderStats } from './index.ts';
-import { blockLength, blockSizeForMtu, groupLength, interfaceMtu, IP_UDP_OVERHEAD, layoutFor, type Layout } from './layout.ts';
+import { blockSizeForMtu, groupLength, interfaceMtu, IP_UDP_OVERHEAD, layoutFor, type Layout } from './layout.ts';
 import {
   DATA_HEADER_LENGTH,
   decodePacket,
@@ -30,8 +30,10 @@ import {
   sealParity,
   type StatusPacket,
 } from './packet.ts';
-import { LossBaseline, RateController, TokenBucket, WIRE_OVERHEAD } from './pacing.ts';
+import { RateController, TokenBucket, WIRE_OVERHEAD } from './pacing.ts';
+import { type ReceiverState, ReceiverTable, MIN_WINDOW } from './receiver-table.ts';
 import { RepairPlanner } from './repair-planner.ts';
+import { abortError, bindSocket, closeQuietly, connectSocket, socketError } from './sockets.ts';
 
 const DEFAULT_GROUP_SIZE = 64;
 const DEFAULT_MAX_WAIT_MS = 60_000;
@@ -45,54 +47,11 @@ const END_REPEAT_MS = 50;
  * enough that a dead one stalls the others for only a moment.
  */
 const LAG_MS = 1000;
-/** Packets per loss sample (see sampleLoss). */
-const LOSS_SAMPLE = 2000;
 /** Packets sent per loop turn at most: bounds the time the loop holds the CPU and the ring slots in use. */
 const BATCH = 256;
 /** Reused packet buffers: more than any batch, so a slot is never rewritten while the kernel may still queue it. */
 const RING = 1024;
 const SEND_BUFFER = 8 << 20;
-/** Window bounds in packets: at least a few groups in flight, at most what a 4 MiB buffer holds at jumbo size. */
-const MIN_WINDOW = 64;
-const MAX_WINDOW = 16384;
-/** Share of a receiver's buffer the window may fill: the rest absorbs bursts and control packets. */
-const WINDOW_SHARE = 0.6;
-/** Receive buffer assumed before a receiver reports its own (Linux's default net.core.rmem_default, doubled). */
-const DEFAULT_RECEIVE_BUFFER = 425984;
-
-interface ReceiverState {
-  id: number;
-  address: string;
-  port: number;
-  state: 'active' | 'done' | 'dropped';
-  reason?: string;
-  lastHeard: number;
-  complete: number;
-  lastProgress: number;
-  loss: number;
-  baseline: LossBaseline;
-  congestedSince: number | undefined;
-  /** Highest sequence number it has seen: the window's left edge is the least of these. */
-  ackSeq: number;
-  /** Its socket's receive buffer (bytes), which bounds the window. */
-  receiveBuffer: number;
-  /** Where its current loss sample started: its seq and received count then. */
-  sampleSeq: number;
-  sampleReceived: number;
-  /** Seconds in a row it held the window while the session ran below the floor rate. */
-  slowSeconds: number;
-}
-
-/**
- * What one datagram costs in a receiver's socket buffer (skb truesize), as
- * measured on veth: 2304 bytes for a 1472-byte payload, 16.6 KB for 8972
- * (page-sized allocations past one page).
- */
-export function truesize(frame: number): number {
-  if (frame <= 3000) return frame + 832;
-  return 2 ** Math.ceil(Math.log2(frame + 320)) + 256;
-}
-
 export function sendFile(options: SenderOptions): Promise<SenderReport> {
   try {
     return new Sender(options).run();
@@ -102,35 +61,15 @@ export function sendFile(options: SenderOptions): Promise<SenderReport> {
   }
 }
 
-function bindSocket(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function connectSocket(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.connect(port, address, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 class Sender {
   private readonly options: SenderOptions;
   private readonly auth: PacketAuth;
   private readonly log;
   private readonly layout: Layout;
   private readonly proactive: number;
-  private readonly fd: number;
+  private readonly source: BlockSource;
   private readonly planner: RepairPlanner;
-  private readonly receivers = new Map<number, ReceiverState>();
+  private readonly receivers = new ReceiverTable();
   private readonly aimd: RateController;
   private readonly bucket: TokenBucket;
   private data: Socket | undefined;
@@ -144,14 +83,6 @@ class Sender {
   /** The largest UDP payload: MTU minus IP and UDP headers. */
   private readonly frameSize: number;
   private ringIndex = 0;
-  /** The group whose blocks are being sent, read from the file once. */
-  private readonly dataGroup: Uint8Array;
-  private dataGroupIndex = -1;
-  private dataGroupLoaded = 0;
-  /** The group last read for repairs (staged, then in the codec): its parity rows usually go out back to back. */
-  private readonly repairGroup: Uint8Array;
-  private repairGroupIndex = -1;
-  private readonly codec: FecCodec;
 
   private readonly started = Date.now();
   private dataStarted = 0;
@@ -191,13 +122,9 @@ class Sender {
       throw new RangeError(`Cannot send ${this.proactive} proactive parity blocks per group of ${groupSize}: give 0 to ${maxParityRows(groupSize)}`);
     }
     if (!(options.rateBitsPerSecond > 0)) throw new RangeError(`Cannot send at ${options.rateBitsPerSecond} bit/s`);
-    try {
-      this.fd = openSync(options.file, 'r');
-    } catch (e) {
-      throw new TrowelError('EMCAST_FILE', `Cannot send ${options.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
-    }
-    const totalBytes = options.totalBytes ?? fstatSync(this.fd).size;
-    this.layout = layoutFor(totalBytes, blockSizeForMtu(mtu), groupSize);
+    const { fd, size } = openSourceFile(options.file);
+    this.layout = layoutFor(options.totalBytes ?? size, blockSizeForMtu(mtu), groupSize);
+    this.source = new BlockSource(fd, options.file, this.layout, options.availableBytes);
     this.planner = new RepairPlanner(this.layout.groupCount);
     this.aimd = new RateController({ capBitsPerSecond: options.rateBitsPerSecond });
     this.bucket = new TokenBucket(options.rateBitsPerSecond, performance.now());
@@ -205,18 +132,15 @@ class Sender {
     this.frameSize = frameSize;
     const slab = Buffer.alloc(frameSize * RING);
     this.ring = Array.from({ length: RING }, (_, i) => slab.subarray(i * frameSize, (i + 1) * frameSize));
-    const groupBytes = groupSize * this.layout.blockSize;
-    this.dataGroup = new Uint8Array(groupBytes);
-    this.repairGroup = new Uint8Array(groupBytes);
-    this.codec = new FecCodec(groupSize, this.layout.blockSize);
   }
 
   run(): Promise<SenderReport> {
     return new Promise<SenderReport>((resolve, reject) => {
       this.settle = { resolve, reject };
       const signal = this.options.signal;
-      if (signal?.aborted) return this.fail(abortError(signal));
-      signal?.addEventListener('abort', () => this.fail(abortError(signal)), { once: true });
+      const what = 'the multicast session';
+      if (signal?.aborted) return this.fail(abortError(signal, what));
+      signal?.addEventListener('abort', () => this.fail(abortError(signal, what)), { once: true });
       this.open().then(
         () => {
           this.log.info('mcast.session_open', {
@@ -297,20 +221,9 @@ class Sender {
   }
 
   private receiver(id: number, rinfo: RemoteInfo, now: number): ReceiverState {
-    let r = this.receivers.get(id);
-    if (!r) {
-      r = {
-        id, address: rinfo.address, port: rinfo.port, state: 'active', lastHeard: now, complete: 0, lastProgress: now,
-        loss: 0, baseline: new LossBaseline(), congestedSince: undefined,
-        // A late joiner must not hold the window back to its first report.
-        ackSeq: this.seq, receiveBuffer: DEFAULT_RECEIVE_BUFFER, slowSeconds: 0,
-        sampleSeq: -1, sampleReceived: 0,
-      };
-      this.receivers.set(id, r);
-      this.log.info('mcast.receiver_joined', { receiver: id, address: rinfo.address, late: this.phase !== Phase.WAITING });
-    }
-    r.lastHeard = now;
-    r.port = rinfo.port;
+    const { receiver: r, added } = this.receivers.touch(id, rinfo.address, rinfo.port, now, this.seq);
+    if (added) this.log.info('mcast.receiver_joined', { receiver: id, address: rinfo.address, late: this.phase !== Phase.WAITING });
+    // It may have missed its DROP: it is still talking.
     if (r.state === 'dropped') this.sendTo(r, { type: PacketType.DROP, session: this.options.sessionId, receiver: id, reason: DropReason.BEHIND });
     return r;
   }
@@ -318,42 +231,14 @@ class Sender {
   private onStatus(p: StatusPacket, rinfo: RemoteInfo, now: number): void {
     const r = this.receiver(p.receiver, rinfo, now);
     if (r.state !== 'active') return;
-    if (p.complete > r.complete) {
-      r.complete = p.complete;
-      r.lastProgress = now;
+    if (this.receivers.status(r, p, now) && this.aimd.congestion(now)) {
+      this.log.debug('mcast.rate_down', { receiver: r.id, loss: r.loss, rate: Math.round(this.aimd.rate) });
     }
-    if (p.seq > r.ackSeq) r.ackSeq = p.seq;
-    if (p.receiveBuffer > 0) r.receiveBuffer = p.receiveBuffer;
-    this.sampleLoss(r, p, now);
     const sentGroups = this.phase === Phase.ENDING ? this.layout.groupCount : Math.floor(this.nextBlock / this.layout.groupSize);
     for (const need of p.needs) {
       if (need.group < sentGroups) this.planner.need(need.group, Math.min(need.missing, groupLength(this.layout, need.group)), p.seq);
     }
     if (!this.planner.isEmpty || this.windowBlocked) this.kick();
-  }
-
-  /**
-   * Loss over at least LOSS_SAMPLE packets, each sample judged once: over a
-   * few hundred packets 5% random loss reads anywhere from 2% to 8%, and
-   * one loss event must not count again in every STATUS that follows it.
-   */
-  private sampleLoss(r: ReceiverState, p: StatusPacket, now: number): void {
-    if (r.sampleSeq < 0 || p.received < r.sampleReceived) {
-      r.sampleSeq = p.seq;
-      r.sampleReceived = p.received;
-      return;
-    }
-    const expected = p.seq - r.sampleSeq;
-    if (expected < LOSS_SAMPLE) return;
-    r.loss = Math.max(0, 1 - (p.received - r.sampleReceived) / expected);
-    r.sampleSeq = p.seq;
-    r.sampleReceived = p.received;
-    if (r.baseline.report(r.loss)) {
-      r.congestedSince ??= now;
-      if (this.aimd.congestion(now)) this.log.debug('mcast.rate_down', { receiver: r.id, loss: r.loss, rate: Math.round(this.aimd.rate) });
-    } else {
-      r.congestedSince = undefined;
-    }
   }
 
   private sendTo(r: ReceiverState, p: McastPacket): void {
@@ -436,29 +321,16 @@ class Sender {
   /**
    * Packets the window allows now. A receiver's socket buffer holds what it
    * has not processed yet; more than that in flight is dropped by its
-   * kernel. So the sender stays within half the smallest receive buffer of
-   * the slowest receiver's acknowledged position: slow (CPU-starved)
-   * receivers clock the session instead of losing packets. Receivers not
-   * heard from lately don't hold the window (a dead one must not stall the
-   * rest); they are dropped later if they stay silent.
+   * kernel. So the sender stays within part of the smallest receive buffer
+   * of the slowest receiver's acknowledged position: slow (CPU-starved)
+   * receivers clock the session instead of losing packets.
    */
   private windowRoom(now: number): number {
-    const lagMs = Math.max(LAG_MS, 5 * this.statusInterval());
-    let minAck = Infinity;
-    let minBuffer = Infinity;
-    let holder: ReceiverState | undefined;
-    for (const r of this.receivers.values()) {
-      if (r.state !== 'active' || now - r.lastHeard > lagMs) continue;
-      if (r.ackSeq < minAck) {
-        minAck = r.ackSeq;
-        holder = r;
-      }
-      if (r.receiveBuffer < minBuffer) minBuffer = r.receiveBuffer;
-    }
-    this.windowHolder = holder;
-    if (!holder) return BATCH;
-    this.window = Math.max(MIN_WINDOW, Math.min(MAX_WINDOW, Math.floor((minBuffer * WINDOW_SHARE) / truesize(this.frameSize))));
-    return this.window - (this.seq - minAck);
+    const view = this.receivers.window(now, Math.max(LAG_MS, 5 * this.statusInterval()), this.frameSize);
+    this.windowHolder = view?.holder;
+    if (!view) return BATCH;
+    this.window = view.size;
+    return view.size - (this.seq - view.left);
   }
 
   /**
@@ -477,17 +349,14 @@ class Sender {
       const seq = this.seq + 1;
       let length: number;
       if (symbol < rows) {
-        this.loadRepairGroup(group);
-        frame.set(this.codec.parity(k, symbol), PARITY_HEADER_LENGTH);
+        frame.set(this.source.parity(group, symbol), PARITY_HEADER_LENGTH);
         length = sealParity(frame, this.options.sessionId, seq, group, symbol, this.layout.blockSize, this.auth);
       } else {
         // Every parity row is spent (a receiver lost more than 256 - k symbols): send the data again.
-        const block = group * this.layout.groupSize + ((symbol - rows) % k);
-        this.loadRepairGroup(group);
-        const offset = (block - group * this.layout.groupSize) * this.layout.blockSize;
-        const bytes = blockLength(this.layout, block);
-        frame.set(this.repairGroup.subarray(offset, offset + bytes), DATA_HEADER_LENGTH);
-        length = sealData(frame, this.options.sessionId, seq, block, bytes, this.auth);
+        const index = (symbol - rows) % k;
+        const bytes = this.source.repairBlock(group, index);
+        frame.set(bytes, DATA_HEADER_LENGTH);
+        length = sealData(frame, this.options.sessionId, seq, group * this.layout.groupSize + index, bytes.length, this.auth);
       }
       this.seq = seq;
       this.planner.sent(group, seq);
@@ -495,14 +364,13 @@ class Sender {
       else this.repairs++;
       return length;
     }
-    if (this.nextBlock < this.availableBlocks()) {
+    if (this.nextBlock < this.source.availableBlocks()) {
       const block = this.nextBlock;
       const group = Math.floor(block / this.layout.groupSize);
-      const bytes = blockLength(this.layout, block);
-      const offset = this.loadDataBlock(block);
-      frame.set(this.dataGroup.subarray(offset, offset + bytes), DATA_HEADER_LENGTH);
+      const bytes = this.source.dataBlock(block);
+      frame.set(bytes, DATA_HEADER_LENGTH);
       const seq = this.seq + 1;
-      const length = sealData(frame, this.options.sessionId, seq, block, bytes, this.auth);
+      const length = sealData(frame, this.options.sessionId, seq, block, bytes.length, this.auth);
       this.seq = seq;
       this.nextBlock = block + 1;
       this.dataPackets++;
@@ -512,56 +380,6 @@ class Sender {
     }
     if (this.nextBlock >= this.layout.blockCount && this.phase === Phase.SENDING) this.enterEnding();
     return 0;
-  }
-
-  private availableBlocks(): number {
-    const { availableBytes } = this.options;
-    if (!availableBytes) return this.layout.blockCount;
-    const bytes = availableBytes();
-    if (bytes >= this.layout.totalBytes) return this.layout.blockCount;
-    return Math.floor(bytes / this.layout.blockSize);
-  }
-
-  /** Makes block `block` readable in the data group buffer; returns its offset there. */
-  private loadDataBlock(block: number): number {
-    const { groupSize, blockSize } = this.layout;
-    const group = Math.floor(block / groupSize);
-    if (group !== this.dataGroupIndex) {
-      this.dataGroupIndex = group;
-      this.dataGroupLoaded = 0;
-    }
-    const index = block - group * groupSize;
-    if (index >= this.dataGroupLoaded) {
-      // Read up to the group's end, or what exists of it (tee mode): one read for many packets.
-      const end = Math.min(groupLength(this.layout, group), this.availableBlocks() - group * groupSize);
-      const from = this.dataGroupLoaded * blockSize;
-      const to = Math.min(end * blockSize, this.layout.totalBytes - group * groupSize * blockSize);
-      this.readFully(this.dataGroup, from, to - from, group * groupSize * blockSize + from);
-      this.dataGroupLoaded = end;
-      if (this.repairGroupIndex === group) this.repairGroupIndex = -1;
-    }
-    return index * blockSize;
-  }
-
-  private loadRepairGroup(group: number): void {
-    if (this.repairGroupIndex === group) return;
-    const { groupSize, blockSize } = this.layout;
-    const start = group * groupSize * blockSize;
-    const bytes = Math.min(groupSize * blockSize, this.layout.totalBytes - start);
-    this.readFully(this.repairGroup, 0, bytes, start);
-    const k = groupLength(this.layout, group);
-    this.codec.clear(k);
-    for (let i = 0; i < k; i++) this.codec.block(i).set(this.repairGroup.subarray(i * blockSize, Math.min(bytes, (i + 1) * blockSize)));
-    this.repairGroupIndex = group;
-  }
-
-  private readFully(into: Uint8Array, offset: number, length: number, position: number): void {
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, into, offset + done, length - done, position + done);
-      if (n === 0) throw new TrowelError('EMCAST_FILE', `Cannot read ${this.options.file} at ${position + done}: it is shorter than ${this.layout.totalBytes} bytes`);
-      done += n;
-    }
   }
 
   // ---- phases, announcements, receivers ------------------------------------
@@ -586,16 +404,16 @@ class Sender {
       if (this.phase === Phase.SENDING && !this.timer) this.kick(); // tee data may have grown
       if (this.phase === Phase.ENDING && !this.timer && !this.planner.isEmpty) this.kick();
       if (this.phase === Phase.ENDING && this.options.endTimeoutMs !== undefined && now - this.endingSince > this.options.endTimeoutMs) {
-        for (const r of this.receivers.values()) if (r.state === 'active') this.drop(r, 'end timeout');
+        for (const r of this.receivers.all.values()) if (r.state === 'active') this.drop(r, 'end timeout');
       }
-      if (this.phase === Phase.ENDING && ![...this.receivers.values()].some((r) => r.state === 'active')) this.complete();
+      if (this.phase === Phase.ENDING && this.receivers.counts().active === 0) this.complete();
     } catch (e) {
       this.fail(e);
     }
   }
 
   private checkStart(now: number): void {
-    const joined = this.receivers.size;
+    const joined = this.receivers.all.size;
     const waited = now - this.started;
     const maxWait = this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     if (joined >= (this.options.minReceivers ?? 1) || (joined > 0 && waited >= maxWait)) {
@@ -628,7 +446,7 @@ class Sender {
       proactiveParity: this.proactive,
       rateKbps: Math.round(this.aimd.rate / 1000),
       controlPort: this.controlPort,
-      availableBlocks: this.availableBlocks(),
+      availableBlocks: this.source.availableBlocks(),
       nextBlock: this.nextBlock,
       seq: this.seq,
       statusIntervalMs: this.statusInterval(),
@@ -639,7 +457,7 @@ class Sender {
 
   /** Each receiver reports every 50 ms; beyond 100 receivers the interval grows so STATUS stays near 2000/s in total. */
   private statusInterval(): number {
-    return Math.max(50, Math.round(this.receivers.size / 2));
+    return Math.max(50, Math.round(this.receivers.all.size / 2));
   }
 
   private enterEnding(): void {
@@ -668,7 +486,7 @@ class Sender {
     const held = this.windowBlockedTurns > 0 && bitsPerSecond < this.aimd.floor;
     this.windowBlockedTurns = 0;
     const dropAfter = this.options.dropAfterMs ?? DEFAULT_DROP_AFTER_MS;
-    for (const r of this.receivers.values()) {
+    for (const r of this.receivers.all.values()) {
       if (held && r === this.windowHolder) r.slowSeconds += seconds;
       else r.slowSeconds = 0;
       if (r.state === 'active' && r.slowSeconds * 1000 >= dropAfter) this.drop(r, 'behind');
@@ -684,7 +502,7 @@ class Sender {
 
   private checkReceivers(now: number): void {
     const dropAfter = this.options.dropAfterMs ?? DEFAULT_DROP_AFTER_MS;
-    for (const r of this.receivers.values()) {
+    for (const r of this.receivers.all.values()) {
       if (r.state !== 'active') continue;
       let reason: string | undefined;
       if (now - r.lastHeard > dropAfter) reason = 'silent';
@@ -696,16 +514,7 @@ class Sender {
   }
 
   private stats(): SenderStats {
-    let active = 0;
-    let done = 0;
-    let dropped = 0;
-    let loss = 0;
-    for (const r of this.receivers.values()) {
-      if (r.state === 'active') active++;
-      else if (r.state === 'done') done++;
-      else dropped++;
-      loss = Math.max(loss, r.loss);
-    }
+    const { active, done, dropped, worstLoss: loss } = this.receivers.counts();
     return {
       phase: this.phase === Phase.WAITING ? 'waiting' : this.phase === Phase.SENDING ? 'sending' : 'ending',
       receivers: active,
@@ -738,7 +547,7 @@ class Sender {
       repairs: this.repairs,
       proactive: this.proactiveSent,
       badPackets: this.badPackets,
-      receivers: [...this.receivers.values()].map((r): ReceiverSummary => ({ id: r.id, address: r.address, state: r.state, reason: r.reason, loss: r.loss })),
+      receivers: [...this.receivers.all.values()].map((r): ReceiverSummary => ({ id: r.id, address: r.address, state: r.state, reason: r.reason, loss: r.loss })),
       rateBitsPerSecond: Math.round(this.aimd.rate),
       windowHeldSeconds: this.stats().windowHeldSeconds,
     };
@@ -769,31 +578,7 @@ class Sender {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.housekeeping) clearInterval(this.housekeeping);
-    for (const s of [this.data, this.control]) {
-      try {
-        s?.close();
-      } catch {
-        // not open yet or already closed
-      }
-    }
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.data, this.control);
+    this.source.close();
   }
-}
-
-function socketError(action: string, where: string, e: unknown): TrowelError {
-  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-  return new TrowelError('EMCAST_SOCKET', `Cannot ${action} ${where}: ${code}`, {
-    hint: 'check the group address, the port and that the interface address is local',
-    cause: e,
-  });
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof TrowelError) return reason;
-  return new TrowelError('EMCAST_ABORTED', 'Cannot finish the multicast session: aborted', { cause: reason });
 }
