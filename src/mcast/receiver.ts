@@ -6,6 +6,7 @@
  * the rest through `fetchRange`. Bad packets are counted and dropped.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { Readable } from 'node:stream';
 import { TrowelError } from '../errors.ts';
 import { silentLogger } from '../log/logger.ts';
 import { BlockMap } from './blockmap.ts';
@@ -46,7 +47,14 @@ const DONE_TRIES = 10;
 const FETCH_MERGE_BLOCKS = 1024;
 
 export function receiveFile(options: ReceiverOptions): McastReceive {
-  const receiver = new Receiver(options);
+  let receiver: Receiver;
+  try {
+    receiver = new Receiver(options);
+  } catch (e) {
+    // A key of the wrong size is the caller's input: a rejected `done` like every other failure here.
+    const error = e instanceof RangeError ? new TrowelError('EMCAST_OPTIONS', e.message, { cause: e }) : (e as Error);
+    return { readable: Readable.from([]).on('error', () => {}), done: Promise.reject(error) };
+  }
   return { readable: receiver.reader, done: receiver.run() };
 }
 
@@ -72,7 +80,6 @@ class Receiver {
   private firstGroup: number | undefined;
   /** Groups before this have had all their data sent (per what this receiver saw). */
   private passedGroups = 0;
-  private ended = false;
   private readonly parity = new Map<number, ParitySymbol[]>();
   private groupBuffer = new Uint8Array(0);
   private codec: FecCodec | undefined;
@@ -93,6 +100,9 @@ class Receiver {
   private lastHeard = Date.now();
   private lastJoinSent = 0;
   private lastStatusSent = 0;
+  /** Bytes complete at the last STATUS, for its rate. */
+  private statusBytes = 0;
+  private doneAcked = false;
   private lastProgressBytes = 0;
   private lastProgressAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
@@ -212,7 +222,6 @@ class Receiver {
         return this.onAnnounce(p, from);
       case PacketType.END:
         this.noteSeqBound(p.seq);
-        this.ended = true;
         if (this.layout) this.passedGroups = this.layout.groupCount;
         if (p.final && !this.map?.isComplete) return this.fallBack('the sender ended the session');
         return this.sendStatus(true);
@@ -263,7 +272,6 @@ class Receiver {
         this.sendControl(encodePacket({ type: PacketType.JOIN, session: this.options.sessionId, receiver: this.id }, this.auth));
       }
     } else if (p.phase === Phase.ENDING) {
-      this.ended = true;
       this.passedGroups = this.layout.groupCount;
     }
     if (this.firstGroup === undefined && p.phase !== Phase.WAITING) this.decideFirstGroup(p.nextBlock);
@@ -422,8 +430,6 @@ class Receiver {
     this.statusBytes = completeBytes;
   }
 
-  private statusBytes = 0;
-  private doneAcked = false;
 
   private sendControl(packet: Buffer): void {
     if (!this.sender || !this.control) return;
@@ -472,11 +478,15 @@ class Receiver {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    // Everything is here: stop taking the group's traffic while DONE waits for its acknowledgement.
+    this.closeData();
     const report = this.report();
     try {
       this.spool?.close();
     } catch (e) {
-      return this.settleWith(new TrowelError('EMCAST_SPOOL', `Cannot write ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e }));
+      const error = new TrowelError('EMCAST_SPOOL', `Cannot write ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e });
+      this.reader.destroy(error);
+      return this.settleWith(error);
     }
     this.reader.notify();
     this.log.info('mcast.received', { receiver: this.id, ...report });
