@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TrowelError } from '../errors.ts';
 import { silentLogger } from '../log/logger.ts';
 import type { ReceiveOptions } from '../stream/receive.ts';
-import { receiveBody, withHttpFallback, type TransportChoice } from './receive-transport.ts';
+import { describeReport, receiveBody, withHttpFallback, type TransportChoice } from './receive-transport.ts';
 
 function choice(over: Partial<TransportChoice> = {}): TransportChoice & { notes: string[] } {
   const notes: string[] = [];
@@ -46,5 +46,12 @@ describe('withHttpFallback', () => {
       throw new TrowelError('EDIGEST', 'Cannot keep the stream: sha-256 differs');
     }, choice())).rejects.toMatchObject({ code: 'EDIGEST' });
     expect(tries).toBe(1);
+  });
+});
+
+describe('describeReport', () => {
+  it('says how much came by multicast and how much over HTTP', () => {
+    const r = { bytes: 3 * 2 ** 20, fetchedBytes: 2 ** 20, dropped: true, repaired: 12, loss: 0.051, seconds: 1, bytesPerSecond: 1, duplicates: 0, lost: 3, badPackets: 0 };
+    expect(describeReport(r)).toBe('multicast: 2.00 MiB by multicast, 1.00 MiB over http (the sender dropped this machine as too slow), 12 blocks rebuilt from parity, loss 5.1%');
   });
 });

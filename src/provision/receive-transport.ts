@@ -10,7 +10,9 @@
  */
 import { describeError, TrowelError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
+import type { ReceiverReport } from '../mcast/index.ts';
 import { describeTransport, multicastBody, teeBody, type TransportNote } from '../mcast-client/index.ts';
+import { formatBytes } from '../stream/index.ts';
 import type { ReceiveOptions } from '../stream/receive.ts';
 import type { StreamTransport } from './cmdline.ts';
 
@@ -20,8 +22,8 @@ export interface TransportChoice {
   mac: string | undefined;
   token: string | undefined;
   log: Logger;
-  /** A line for the receive step's events (which transport, or why not). */
-  note: (message: string) => void;
+  /** A line for the receive step's events: which transport, or why not (`transport`), or what multicast brought (`report`). */
+  note: (message: string, kind?: 'transport' | 'report') => void;
 }
 
 /** The body source for receiveTemplate, or undefined for plain HTTP. */
@@ -34,8 +36,15 @@ export function receiveBody(choice: TransportChoice): ReceiveOptions['body'] {
   const options = {
     server: choice.server, mac: choice.mac, token: choice.token,
     onTransport: (n: TransportNote) => choice.note(n.transport === 'http' ? `warning: ${describeTransport(n)}` : describeTransport(n)),
+    onReport: (r: ReceiverReport) => choice.note(describeReport(r), 'report'),
   };
   return choice.transport === 'tee' ? teeBody(options) : multicastBody(options);
+}
+
+/** What a multicast receive brought, for the receive step's events. */
+export function describeReport(r: ReceiverReport): string {
+  return `multicast: ${formatBytes(r.bytes - r.fetchedBytes)} by multicast, ${formatBytes(r.fetchedBytes)} over http` +
+    `${r.dropped ? ' (the sender dropped this machine as too slow)' : ''}, ${r.repaired} blocks rebuilt from parity, loss ${(r.loss * 100).toFixed(1)}%`;
 }
 
 /**

@@ -167,8 +167,8 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       let via = '';
       const transport = {
         transport: plan.transport, server: args.server!, mac: args.mac, token: args.token, log,
-        note: (message: string) => {
-          via = message.replace(/^warning: /, '');
+        note: (message: string, kind?: 'transport' | 'report') => {
+          if (kind !== 'report') via = message.replace(/^warning: /, '');
           reporter.report({ step: 'receive', state: 'progress', message });
         },
       };
