@@ -17,10 +17,12 @@ export class TokenBucket {
 
   /**
    * `burstMs` of credit may pile up while the loop sleeps (timers are coarse:
-   * a 1 ms timer often fires after 2-4 ms), but never less than `minBurst`
-   * bytes so one full packet always fits.
+   * a 1 ms timer often fires after 2-4 ms, and a busy machine runs the
+   * process late), but never less than `minBurst` bytes so one full packet
+   * always fits. 8 ms at 900 Mbit/s is ~600 frames: within a NIC's default
+   * 1000-packet queue.
    */
-  constructor(bitsPerSecond: number, now: number, burstMs = 4, minBurst = 65536) {
+  constructor(bitsPerSecond: number, now: number, burstMs = 8, minBurst = 65536) {
     this.perMs = bitsPerSecond / 8000;
     this.burstMs = burstMs;
     this.minBurst = minBurst;

@@ -96,6 +96,7 @@ class Sender {
   private proactiveSent = 0;
   private badPackets = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private window = MIN_WINDOW;
   private windowBlocked = false;
   private windowBlockedTurns = 0;
@@ -247,11 +248,34 @@ class Sender {
 
   // ---- the send loop --------------------------------------------------------
 
-  /** Runs the loop now unless a turn is already scheduled sooner. */
+  /** Runs the loop as soon as pending I/O is handled (an ack moved the window, repairs are owed). */
   private kick(): void {
+    this.schedule(0);
+  }
+
+  /** The loop's next turn: after `delayMs`, or (0) right after pending I/O, without a timer's millisecond. */
+  private schedule(delayMs: number): void {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.turn(), 0);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (delayMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.turn();
+      }, delayMs);
+    } else {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.turn();
+      });
+    }
+  }
+
+  /** A turn is pending. */
+  private get scheduled(): boolean {
+    return this.timer !== undefined || this.immediate !== undefined;
   }
 
   /** Runs a socket or timer callback; what it throws (the file vanished, a read error) fails the session instead of the process. */
@@ -268,7 +292,6 @@ class Sender {
   }
 
   private sendBatch(): void {
-    this.timer = undefined;
     if (this.closed) return;
     const now = performance.now();
     this.bucket.setRate(this.aimd.tick(now));
@@ -276,7 +299,7 @@ class Sender {
     const data = this.data!;
     // The kernel still holds earlier sends (a full qdisc): wait for it rather than queue in userspace.
     if (data.getSendQueueCount() > 0) {
-      this.timer = setTimeout(() => this.turn(), 1);
+      this.schedule(1);
       return;
     }
     const room = this.windowRoom(Date.now());
@@ -313,8 +336,9 @@ class Sender {
       sent++;
     }
     if (this.closed) return;
-    if (wait >= 0) this.timer = setTimeout(() => this.turn(), Math.max(1, Math.floor(wait)));
-    else if (sent === limit) this.timer = setTimeout(() => this.turn(), 0);
+    if (wait >= 0) this.schedule(Math.max(1, Math.floor(wait)));
+    // More allowed now: go on after pending I/O (the receivers' acks).
+    else if (sent === limit) this.schedule(0);
     // Otherwise idle: a STATUS with needs, tee data growing or a phase change kicks the loop.
   }
 
@@ -394,15 +418,15 @@ class Sender {
       if (this.phase === Phase.ENDING && now - this.lastEnd >= END_REPEAT_MS) this.sendEnd(false, now);
       if (this.phase !== Phase.WAITING) this.checkReceivers(now);
       if (this.phase === Phase.SENDING && now - this.lastSlowCheck >= 1000) this.checkSlow(now);
-      if (this.windowBlocked && !this.timer) this.kick();
+      if (this.windowBlocked && !this.scheduled) this.kick();
       if (now - this.lastStats >= 1000) {
         this.lastStats = now;
         const stats = this.stats();
         this.options.onStats?.(stats);
         this.log.debug('mcast.stats', { ...stats });
       }
-      if (this.phase === Phase.SENDING && !this.timer) this.kick(); // tee data may have grown
-      if (this.phase === Phase.ENDING && !this.timer && !this.planner.isEmpty) this.kick();
+      if (this.phase === Phase.SENDING && !this.scheduled) this.kick(); // tee data may have grown
+      if (this.phase === Phase.ENDING && !this.scheduled && !this.planner.isEmpty) this.kick();
       if (this.phase === Phase.ENDING && this.options.endTimeoutMs !== undefined && now - this.endingSince > this.options.endTimeoutMs) {
         for (const r of this.receivers.all.values()) if (r.state === 'active') this.drop(r, 'end timeout');
       }
@@ -577,6 +601,7 @@ class Sender {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     if (this.housekeeping) clearInterval(this.housekeeping);
     closeQuietly(this.data, this.control);
     this.source.close();
