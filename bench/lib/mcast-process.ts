@@ -119,8 +119,11 @@ export function spawnIn(ns: Netns, name: string, command: string, args: readonly
   return { name, child, startedAt, exited, output: () => tail, lineSeen, cpuSeconds, stop };
 }
 
-/** Waits until something in `ns` listens on UDP `port` (a receiver ready for the sender), or the process exits. */
-export async function waitUdpPort(ns: Netns, port: number, proc: McastProcess, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until something in `ns` listens on UDP `port` (a receiver ready for the sender), or the process
+ * exits. Generous: on this shared 2-core machine a Node receiver once took over 20 s to start under load.
+ */
+export async function waitUdpPort(ns: Netns, port: number, proc: McastProcess, timeoutMs = 60_000): Promise<void> {
   let gone = false;
   void proc.exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
