@@ -33,6 +33,7 @@ describe('renderGrubConfig', () => {
         'for loader in /EFI/BOOT/BOOTX64.EFI /EFI/debian/grubx64.efi; do',
         '  if search --no-floppy --file --set=esp "$loader"; then',
         '    echo "trowel: chainloading ($esp)$loader"',
+        '    set root="$esp"',
         '    chainloader "($esp)$loader"',
         '    boot',
         '  fi',

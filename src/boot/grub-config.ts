@@ -89,6 +89,10 @@ export function renderGrubConfig(machine: { mac: string; action: string }, confi
     `for loader in ${DISK_LOADERS.join(' ')}; do`,
     '  if search --no-floppy --file --set=esp "$loader"; then',
     '    echo "trowel: chainloading ($esp)$loader"',
+    // GRUB's EFI chainloader gives the loaded image the device of $root, not
+    // of the file: left on the network, the disk's GRUB looks for its prefix
+    // partition on the NIC and stops at "disk `,gpt3' not found".
+    '    set root="$esp"',
     '    chainloader "($esp)$loader"',
     '    boot',
     '  fi',

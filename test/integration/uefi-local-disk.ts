@@ -21,7 +21,8 @@ export async function buildEspDisk(dir: string, marker: string): Promise<string>
   const raw = join(dir, 'disk.img');
   const qcow2 = join(dir, 'disk.qcow2');
 
-  await writeFile(cfg, `echo "${marker}"\nsleep 3600\n`);
+  // $cmdpath is where the firmware says this image came from: the disk, not the network GRUB's NIC.
+  await writeFile(cfg, `echo "${marker} cmdpath=$cmdpath"\nsleep 3600\n`);
   await run('grub-mkstandalone', [
     '-O', 'x86_64-efi', '-o', loader,
     '--install-modules=normal echo sleep', '--locales=', '--fonts=', '--themes=',
