@@ -24,6 +24,7 @@ const USAGE = `usage: trowel mcast send-file FILE --group G --port P --interface
                          [--rate 900M] [--min-receivers N] [--max-wait 60s] [--mtu M] [--fec K,P]
        trowel mcast receive-file OUT --group G --port P --interface ADDR --key-file K --session N
                          [--timeout 120s]
+       trowel mcast send ...  (a template session through the server: trowel mcast send --help)
 
 options:
 ${ENDPOINT_USAGE}
