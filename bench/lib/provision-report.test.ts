@@ -52,7 +52,9 @@ describe('parseWriteStage', () => {
     const withBench = [...events.slice(0, 8), step(83, 'bench', 'started'), step(90, 'bench', 'done', { message }), ...events.slice(8)];
     const s = summarizeRun({ ...run, events: withBench });
     expect(s.writeStage?.ratio).toBe(0.5);
-    const table = renderWriteStage([s], { ...parseWriteStage(message), ratio: 0.9 }).join('\n');
+    const table = renderWriteStage([s], { ...parseWriteStage(message), ratio: 0.9, rawToolsMBps: 6.5 }).join('\n');
+    expect(table).toContain('6.5 MB/s, so trowel\'s receive');
+    expect(table).toContain('**0.80×** the floor');
     expect(table).toMatch(/\| VM \(TCG\): BIOS, virtio +\| +5\.2 \| +10\.5 \| +\*\*0\.50×\*\* \|/);
     expect(table).toMatch(/\| host \(native CPU\): loop btrfs +\| +5\.2 \| +10\.5 \| +\*\*0\.90×\*\* \|/);
   });

@@ -119,7 +119,7 @@ export function renderRun(s: RunSummary): string {
 }
 
 /** The write-stage section: receive vs dd per run, against the issue's goal. */
-export function renderWriteStage(runs: RunSummary[], host?: WriteStage): string[] {
+export function renderWriteStage(runs: RunSummary[], host?: WriteStage & { rawToolsMBps?: number }): string[] {
   const row = (name: string, w: WriteStage) => [name, w.receiveMBps.toFixed(1), w.ddMBps.toFixed(1), `**${w.ratio.toFixed(2)}×**`];
   const rows = [
     ...runs.filter((r) => r.writeStage).map((r) => row(`VM (TCG): ${r.firmware.toUpperCase()}, ${r.bus}`, r.writeStage!)),
@@ -138,10 +138,15 @@ export function renderWriteStage(runs: RunSummary[], host?: WriteStage): string[
       'same sync and dd, so the pipeline meets real cores instead of an emulated one. Goal: ≥ 0.8×.',
     '',
     renderTable([{ header: 'run' }, { header: 'receive MB/s', align: 'right' }, { header: 'dd MB/s', align: 'right' }, { header: 'receive / dd', align: 'right' }], rows),
+    ...(host?.rawToolsMBps !== undefined
+      ? [`The tools alone on the host, \`zstd -dc <cached stream> | btrfs receive\` into another fresh loop btrfs, then sync: ` +
+        `${host.rawToolsMBps.toFixed(1)} MB/s, so trowel's receive (HTTP, sha-256, signature, the stream guard included) runs at ` +
+        `**${(host.receiveMBps / host.rawToolsMBps).toFixed(2)}×** the floor that \`btrfs receive\` sets; the gap to dd is \`btrfs receive\`'s own.`, '']
+      : []),
   ];
 }
 
-export function renderReport(command: string, env: Environment, runs: RunSummary[], failures: string[], host?: WriteStage): string {
+export function renderReport(command: string, env: Environment, runs: RunSummary[], failures: string[], host?: WriteStage & { rawToolsMBps?: number }): string {
   return [
     '# Provisioning: power-on to deployed OS',
     '',
