@@ -11,7 +11,7 @@ import { describeError } from '../errors.ts';
 import { createLogger, stdoutSink, type LogSink } from '../log/logger.ts';
 import { forwardLog, type LogForwarder } from '../provision/log-forwarder.ts';
 import { parseCmdline } from '../provision/cmdline.ts';
-import { rebootMachine } from '../provision/reboot.ts';
+import { rebootMachine } from '../sys/power.ts';
 import { runProvision, type ProvisionResult } from '../provision/run-provision.ts';
 import { ProvisionServer, type ProvisionEvent } from '../provision/server-client.ts';
 import { formatBytes } from '../stream/progress.ts';

@@ -17,7 +17,7 @@ import type { Inventory } from '../inventory/types.ts';
 import { createLogger, LogLevel, type Logger, type LogRecord, type LogSink } from '../log/logger.ts';
 import { parseCmdline } from '../provision/cmdline.ts';
 import { forwardLog } from '../provision/log-forwarder.ts';
-import { rebootMachine } from '../provision/reboot.ts';
+import { rebootMachine } from '../sys/power.ts';
 import { runProvision } from '../provision/run-provision.ts';
 import { ProvisionServer } from '../provision/server-client.ts';
 import { TemplateApi } from '../stream/template-api.ts';

@@ -4,7 +4,6 @@ export { parseCmdline, splitCmdline, type KernelArgs, type Mode, type ParsedCmdl
 export { deployRoot, rootSubvolumeName, DEPLOY_HOOK_DIR, type DeployContext, type DeployedRoot } from './deploy.ts';
 export { forwardLog, formatLogLine, type LogForwarder } from './log-forwarder.ts';
 export { defaultHostname, mergePlan, validateHostname, type PlanDefaults, type ProvisionPlan, type ServerPlan } from './plan.ts';
-export { rebootMachine } from './reboot.ts';
 export { StepReporter, type ReporterOptions } from './reporter.ts';
 export { runProvision, type ProvisionOptions, type ProvisionResult } from './run-provision.ts';
 export { ProvisionServer, STEPS, type ProvisionEvent, type ServerClientOptions, type Step, type StepState } from './server-client.ts';

@@ -30,7 +30,7 @@ import { parseCmdline, type KernelArgs } from './cmdline.ts';
 import { deployRoot } from './deploy.ts';
 import { mergePlan, type ProvisionPlan } from './plan.ts';
 import { mountPoolTop, unmount } from './pool-mount.ts';
-import { rebootMachine } from './reboot.ts';
+import { rebootMachine } from '../sys/power.ts';
 import { receiveBody, withHttpFallback } from './receive-transport.ts';
 import { StepReporter } from './reporter.ts';
 import { ProvisionServer, type ProvisionEvent, type Step } from './server-client.ts';
