@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { WireError } from '../wire/index.ts';
 import { PacketAuth } from './hmac.ts';
 import {
-  DATA_HEADER_LENGTH, dataBlock, dataPayloadLength, dataSeq, decodePacket, encodePacket, encodePacketInto, isDataPacket, type McastPacket, PacketType,
+  DATA_HEADER_LENGTH, dataBlock, dataPayloadLength, dataSeq, decodePacket, encodePacket, packetOfSession, encodePacketInto, isDataPacket, type McastPacket, PacketType,
   PARITY_HEADER_LENGTH, peekSession, peekType, Phase, sealData, sealParity,
 } from './packet.ts';
 
@@ -90,6 +90,16 @@ describe('decodePacket', () => {
       if (i % 2 === 0 && garbage.length >= 8) garbage.writeUInt32BE(0x54570104, 0);
       expect(() => decodePacket(garbage, auth)).toThrow(WireError);
     }
+  });
+});
+
+describe('packetOfSession', () => {
+  it('returns a packet of this session and undefined for a forged, truncated or other session\'s one', () => {
+    const bytes = cases[1]!.bytes;
+    expect(packetOfSession(bytes, auth, 42)).toEqual(cases[1]!.packet);
+    expect(packetOfSession(bytes, auth, 43)).toBeUndefined();
+    expect(packetOfSession(encodePacket(cases[1]!.packet, new PacketAuth(randomBytes(32))), auth, 42)).toBeUndefined();
+    expect(packetOfSession(bytes.subarray(0, 5), auth, 42)).toBeUndefined();
   });
 });
 

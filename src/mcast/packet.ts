@@ -205,6 +205,21 @@ export function dataPayloadLength(packet: Buffer): number {
 }
 
 /**
+ * A packet of this session, or undefined for anything else: unparsable,
+ * forged (bad MAC) or from another session. The sockets count those and
+ * move on; a stranger's packet is never an error.
+ */
+export function packetOfSession(packet: Buffer, auth: PacketAuth, sessionId: number): McastPacket | undefined {
+  let decoded: McastPacket;
+  try {
+    decoded = decodePacket(packet, auth);
+  } catch {
+    return undefined;
+  }
+  return decoded.session === sessionId ? decoded : undefined;
+}
+
+/**
  * Verifies and parses one packet. Payloads are views into `packet`.
  * @throws WireError for short, foreign, forged or unknown packets.
  */

@@ -21,7 +21,7 @@ import {
   dataBlock,
   dataPayloadLength,
   dataSeq,
-  decodePacket,
+  packetOfSession,
   DropReason,
   encodePacket,
   isDataPacket,
@@ -30,7 +30,6 @@ import {
   peekSession,
   peekType,
   Phase,
-  type McastPacket,
 } from './packet.ts';
 import { abortError, bindSocket, closeQuietly, socketError } from './sockets.ts';
 import { Spool } from './spool.ts';
@@ -202,14 +201,8 @@ class Receiver {
       this.badPackets++;
       return;
     }
-    let p: McastPacket;
-    try {
-      p = decodePacket(msg, this.auth);
-    } catch {
-      this.badPackets++;
-      return;
-    }
-    if (p.session !== this.options.sessionId) {
+    const p = packetOfSession(msg, this.auth, this.options.sessionId);
+    if (!p) {
       this.badPackets++;
       return;
     }

@@ -18,7 +18,7 @@ import type { ReceiverSummary, SenderOptions, SenderReport, SenderStats } from '
 import { blockSizeForMtu, groupLength, interfaceMtu, IP_UDP_OVERHEAD, layoutFor, type Layout } from './layout.ts';
 import {
   DATA_HEADER_LENGTH,
-  decodePacket,
+  packetOfSession,
   DropReason,
   encodePacket,
   encodePacketInto,
@@ -187,14 +187,8 @@ class Sender {
   // ---- control packets ---------------------------------------------------
 
   private onControl(msg: Buffer, rinfo: RemoteInfo): void {
-    let p: McastPacket;
-    try {
-      p = decodePacket(msg, this.auth);
-    } catch {
-      this.badPackets++;
-      return;
-    }
-    if (p.session !== this.options.sessionId) {
+    const p = packetOfSession(msg, this.auth, this.options.sessionId);
+    if (!p) {
       this.badPackets++;
       return;
     }
