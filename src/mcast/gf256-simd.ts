@@ -135,7 +135,8 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-let compiled: WebAssembly.Module | undefined;
+/** The compiled SIMD module; null once compiling it failed (no SIMD here). */
+let compiled: WebAssembly.Module | null | undefined;
 
 export interface SimdKernel {
   memory: WebAssembly.Memory;
@@ -144,8 +145,20 @@ export interface SimdKernel {
 }
 
 /** A fresh instance with at least `bytes` of memory, nibble tables in place. */
+/**
+ * The SIMD kernel, or the scalar one where this CPU or engine has no
+ * WebAssembly SIMD (V8 needs SSE4.1 on x86-64: QEMU's default `qemu64`
+ * CPU model lacks it, so do some old machines).
+ */
 export function createSimdKernel(bytes: number): SimdKernel {
-  compiled ??= new WebAssembly.Module(moduleBytes());
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(moduleBytes());
+    } catch {
+      compiled = null;
+    }
+  }
+  if (compiled === null) return createScalarKernel(bytes);
   const instance = new WebAssembly.Instance(compiled);
   const exports = instance.exports as unknown as {
     memory: WebAssembly.Memory;
@@ -165,5 +178,28 @@ export function createSimdKernel(bytes: number): SimdKernel {
     memory: exports.memory,
     mulAdd: (dst, src, length, coefficient) => exports.mul_add(dst, src, length, coefficient * 32),
     combine: (dst, src, stride, count, coefs, length) => exports.combine(dst, src, stride, count, coefs, length),
+  };
+}
+
+/**
+ * The same two operations in plain JavaScript over the same memory layout
+ * (one 256-entry row of the product table per coefficient): ~20x slower,
+ * still correct.
+ */
+export function createScalarKernel(bytes: number): SimdKernel {
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((TABLES_BYTES + bytes) / 65536) });
+  const mulAdd = (dst: number, src: number, length: number, coefficient: number) => {
+    if (coefficient === 0) return;
+    const m = new Uint8Array(memory.buffer);
+    const row = coefficient << 8;
+    for (let i = 0; i < length; i++) m[dst + i]! ^= MUL[row | m[src + i]!]!;
+  };
+  return {
+    memory,
+    mulAdd,
+    combine: (dst, src, stride, count, coefs, length) => {
+      const m = new Uint8Array(memory.buffer);
+      for (let i = 0; i < count; i++) mulAdd(dst, src + i * stride, length, m[coefs + i]!);
+    },
   };
 }
