@@ -168,7 +168,8 @@ export async function runProvision(options: ProvisionOptions): Promise<Provision
       const transport = {
         transport: plan.transport, server: args.server!, mac: args.mac, token: args.token, log,
         note: (message: string, kind?: 'transport' | 'report') => {
-          if (kind !== 'report') via = message.replace(/^warning: /, '');
+          // The done event carries these words too: progress events are thinned to one a second.
+          via = kind === 'report' ? `${via}; ${message}` : message.replace(/^warning: /, '');
           reporter.report({ step: 'receive', state: 'progress', message });
         },
       };
