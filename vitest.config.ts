@@ -27,7 +27,9 @@ export default defineConfig({
           fileParallelism: false,
           // A UEFI provisioning run under TCG on a loaded 2-core host took over 15 minutes.
           testTimeout: 1_800_000,
-          hookTimeout: 600_000,
+          // npm test builds the PXE image and the demo template first; a hook that
+          // still has to (a lone test file run) gets time for it on a busy host.
+          hookTimeout: 1_200_000,
         },
       },
     ],

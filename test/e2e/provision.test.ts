@@ -15,9 +15,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoTemplate, defaultCacheDir, DEFAULT_WORK_DIR, DEMO_TEMPLATE_NAME, publishDemoTemplate } from '../../appliance/demo-template/build.ts';
 import { buildPxeImage } from '../../appliance/pxe/build.ts';
-import { startLab, type Lab } from '../../src/lab/lab.ts';
+import { SERVER_URL, startLab, type Lab } from '../../src/lab/lab.ts';
+import { SOURCE_CLI } from '../../src/lab/self.ts';
 import type { Vm, VmOptions } from '../../src/lab/qemu.ts';
 import { TemplatePool } from '../../src/pool/index.ts';
+import { TmuxSession } from '../helpers/tmux.ts';
 
 const PROVISION_TIMEOUT_MS = 20 * 60_000;
 const FAIL_TIMEOUT_MS = 8 * 60_000;
@@ -64,12 +66,15 @@ describe('unattended provisioning (QEMU, TCG)', () => {
   const steps = async (mac: string) => (await events(mac)).filter((e) => e.kind === 'step' && e.state !== 'progress').map((e) => `${e.step}:${e.state}`);
 
   /** Provisions a blank machine and boots the deployed OS; checks the server's record of it. */
-  async function provisionBlank(mac: string, firmware: 'bios' | 'uefi', bus: 'virtio' | 'sata' | 'nvme', hostname: string): Promise<void> {
+  async function provisionBlank(mac: string, firmware: 'bios' | 'uefi', bus: 'virtio' | 'sata' | 'nvme', hostname: string, top?: TmuxSession): Promise<void> {
     await plan(mac, { hostname });
     const vm = await boot({ firmware, mac, disk: { bus, sizeMiB: 4096, file: diskFile(hostname) } });
     let line: string;
     try {
+      // The dashboard, following the lab server live, shows the machine in the middle of its receive.
+      if (top) await top.waitFor(new RegExp(`${mac}\\s+\\S+\\s+provisioning\\s+receive\\s+\\d+%`), PROVISION_TIMEOUT_MS);
       line = await vm.waitForSerial(deployedMarker(hostname), PROVISION_TIMEOUT_MS);
+      if (top) await top.waitFor(new RegExp(`${mac}\\s+\\S+\\s+deployed`), 60_000);
     } finally {
       // Later tests boot this disk again; QEMU holds a lock on it while running.
       await vm.stop();
@@ -88,8 +93,13 @@ describe('unattended provisioning (QEMU, TCG)', () => {
     expect(lab!.serve.records.some(bootedLocal)).toBe(true);
   }
 
-  it('BIOS VM, blank virtio disk: PXE, provision, reboot, boots Debian from its disk', async () => {
-    await provisionBlank('52:54:00:e4:00:01', 'bios', 'virtio', 'bios-node');
+  it('BIOS VM, blank virtio disk: PXE, provision, reboot, boots Debian from its disk; trowel top shows it live', async () => {
+    const top = await TmuxSession.start({ command: `ip netns exec ${lab!.ns.name} ${process.execPath} ${SOURCE_CLI} top --server ${SERVER_URL}`, columns: 100, rows: 30, env: { LANG: 'C.UTF-8' } });
+    try {
+      await provisionBlank('52:54:00:e4:00:01', 'bios', 'virtio', 'bios-node', top);
+    } finally {
+      await top.kill();
+    }
   });
 
   it('UEFI VM, blank NVMe disk: PXE, provision, reboot, boots Debian from its disk', async () => {
