@@ -48,6 +48,8 @@ interface Raw {
   /** The command lines of each tool at each MTU. */
   tools: Record<string, Record<string, string[]>>;
   results: McastResults;
+  /** Why the run ended before its plan did, if it did. */
+  stopped?: string;
   /** A reading of the numbers, written by a person after looking at them (added to the JSON, then `--render`). */
   reading?: string[];
 }
@@ -94,26 +96,34 @@ async function main(): Promise<void> {
   const load = sampleLoad();
   const started = Date.now();
 
-  for (const [i, mtu] of plan.mtus.entries()) {
-    const rig = await createMcastRig({ net: 86 + i, receivers: Math.max(...plan.receivers), mtu, shapeRate: SHAPE_RATE });
-    try {
-      for (let rep = 1; rep <= plan.reps; rep++) {
-        for (const point of pointsFor(plan, mtu)) {
-          for (let k = 0; k < tools.length; k++) {
-            const tool = tools[(k + rep - 1) % tools.length]!;
-            const run = await measure(rig, tool, point, rep, work, file, digest, trowelCli);
-            results.runs[point.id]![tool.name]!.push(run);
+  // What was measured is written even when the rig breaks halfway (on this machine another job's lab
+  // clean-up once removed every trw* namespace mid-run); the report says where it stopped.
+  let stopped: string | undefined;
+  try {
+    for (const [i, mtu] of plan.mtus.entries()) {
+      const rig = await createMcastRig({ net: 86 + i, receivers: Math.max(...plan.receivers), mtu, shapeRate: SHAPE_RATE });
+      try {
+        for (let rep = 1; rep <= plan.reps; rep++) {
+          for (const point of pointsFor(plan, mtu)) {
+            for (let k = 0; k < tools.length; k++) {
+              const tool = tools[(k + rep - 1) % tools.length]!;
+              const run = await measure(rig, tool, point, rep, work, file, digest, trowelCli);
+              results.runs[point.id]![tool.name]!.push(run);
+            }
           }
         }
+      } finally {
+        await rig.destroy();
       }
-    } finally {
-      await rig.destroy();
     }
+  } catch (e) {
+    stopped = `Stopped early: ${e instanceof Error ? e.message : String(e)}`;
+    process.stderr.write(`${stopped}\n`);
   }
 
   env.loadDuringRun = load.stop();
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-  const raw: Raw = { command: args.command, environment: env, plan, minutes, tools: described, results };
+  const raw: Raw = { command: args.command, environment: env, plan, minutes, tools: described, results, ...(stopped ? { stopped } : {}) };
   const markdown = renderReport(raw);
   const written = writeResults('mcast', args.quick, markdown, raw);
   process.stdout.write(markdown);
@@ -200,7 +210,7 @@ async function measure(rig: McastRig, tool: McastTool, point: McastPoint, rep: n
   } finally {
     await sender?.stop();
     for (const r of receivers) await r.started.proc.stop();
-    if (point.lossPercent > 0) await disableLoss(lossy);
+    if (point.lossPercent > 0) await disableLoss(lossy).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -231,6 +241,7 @@ function renderReport(raw: Raw, note?: string): string {
     '',
     renderEnvironment(command, env),
     ...(note ? [note, ''] : []),
+    ...(raw.stopped ? [`**${raw.stopped}** The tables hold the runs made before that.`, ''] : []),
     `Took ${minutes} minutes. ${p.reps} repetition(s) per tool and point; the tables show the median.`,
     'Ratios are speed ratios: trowel\'s goodput over the peer\'s (the peer\'s seconds over trowel\'s); above 1.00× trowel is faster.',
     '',
