@@ -3,7 +3,8 @@
  * holding up or failing the provisioning itself: a post that fails is
  * retried a few times, then logged and dropped (the log still has it).
  * Progress events are thinned to one per interval; the last one before a
- * step's end is superseded by the `done` event anyway.
+ * step's end is superseded by the `done` event anyway. A progress event
+ * that says something (a message, e.g. a fallback warning) is never thinned.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.ts';
@@ -40,7 +41,7 @@ export class StepReporter {
   }
 
   report(event: ProvisionEvent): void {
-    if (event.state === 'progress') {
+    if (event.state === 'progress' && event.message === undefined) {
       const now = Date.now();
       if (now - this.#lastProgress < this.#interval) return;
       this.#lastProgress = now;
