@@ -1,8 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { mcastCommand, parseRate } from './mcast.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'trowel-mcast-cli-'));
+  dirs.push(d);
+  return d;
+}
 
 function io() {
   const out = { stdout: '', stderr: '' };
@@ -38,7 +49,7 @@ describe('mcastCommand', () => {
   });
 
   it('refuses a unicast group, an option of the other side, and a bad rate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trowel-mcast-cli-'));
+    const dir = tempDir();
     const keyFile = join(dir, 'key');
     writeFileSync(keyFile, 'ab'.repeat(32));
     const cases: [string[], RegExp][] = [
@@ -56,7 +67,7 @@ describe('mcastCommand', () => {
   });
 
   it('fails with one line (1) for a key file that is not a key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trowel-mcast-cli-'));
+    const dir = tempDir();
     const keyFile = join(dir, 'key');
     writeFileSync(keyFile, 'not a key');
     const { out, io: cmdIo } = io();
@@ -66,7 +77,7 @@ describe('mcastCommand', () => {
   });
 
   it('fails with one line (1) when the file to send does not exist', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trowel-mcast-cli-'));
+    const dir = tempDir();
     const keyFile = join(dir, 'key');
     writeFileSync(keyFile, 'ab'.repeat(32));
     const { out, io: cmdIo } = io();
