@@ -9,16 +9,17 @@
  * warm-up, then times a fixed number of exchanges from fresh MACs.
  * Repetitions interleave the servers.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.ts';
-import { cleanupAll, onCleanup } from './lib/cleanup.ts';
+import { onCleanup } from './lib/cleanup.ts';
 import { DHCP_PEERS, type DhcpPeer, type Pool } from './lib/dhcp-peers.ts';
 import type { DhcpLoadResult } from './lib/dhcp-load.ts';
 import { dhcpCpuRatio, dhcpRatio, renderDhcpTable, renderTenthsTable, type DhcpResults, type DhcpRun } from './lib/dhcp-report.ts';
 import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
-import { renderedNote, rewriteMarkdown, writeResults } from './lib/results.ts';
+import { writeResults } from './lib/results.ts';
+import { runBenchmark } from './lib/entry.ts';
 import { createRig, type Rig } from './lib/rig.ts';
 import { sampleLoad } from './lib/load-sampler.ts';
 import type { ServerProcess } from './lib/server-process.ts';
@@ -176,16 +177,4 @@ function ipNumber(ip: string): number {
   return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 }
 
-try {
-  if (args.render) {
-    const raw = JSON.parse(readFileSync(args.render, 'utf8')) as Raw;
-    process.stderr.write(`wrote ${rewriteMarkdown(args.render, renderReport(raw, renderedNote(args.command)))}\n`);
-  } else {
-    await main();
-  }
-} catch (e) {
-  process.stderr.write(`bench/dhcp.ts: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBenchmark<Raw>({ script: 'bench/dhcp.ts', command: args.command, render: args.render, renderReport, main });

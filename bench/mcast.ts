@@ -10,11 +10,11 @@
  * Each point is measured on every tool back to back, the first tool rotating
  * per repetition, so a slow patch of this shared machine hits them alike.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.ts';
-import { cleanupAll, onCleanup } from './lib/cleanup.ts';
+import { onCleanup } from './lib/cleanup.ts';
 import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { sampleLoad } from './lib/load-sampler.ts';
@@ -27,7 +27,8 @@ import {
 } from './lib/mcast-report.ts';
 import { createMcastRig, type McastRig } from './lib/mcast-rig.ts';
 import { MCAST_TOOLS, type McastTool, type StartedReceiver } from './lib/mcast-tools.ts';
-import { renderedNote, rewriteMarkdown, writeResults } from './lib/results.ts';
+import { writeResults } from './lib/results.ts';
+import { runBenchmark } from './lib/entry.ts';
 import { MiB } from './lib/stats.ts';
 import { trowelAt, trowelWorktree } from './lib/trowel.ts';
 
@@ -299,16 +300,4 @@ function renderReport(raw: Raw, note?: string): string {
   return lines.join('\n');
 }
 
-try {
-  if (args.render) {
-    const raw = JSON.parse(readFileSync(args.render, 'utf8')) as Raw;
-    process.stderr.write(`wrote ${rewriteMarkdown(args.render, renderReport(raw, renderedNote(args.command)))}\n`);
-  } else {
-    await main();
-  }
-} catch (e) {
-  process.stderr.write(`bench/mcast.ts: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBenchmark<Raw>({ script: 'bench/mcast.ts', command: args.command, render: args.render, renderReport, main });

@@ -9,12 +9,12 @@
  * every setting is measured on each server back to back, the first server
  * rotating per repetition, so a slow patch of a shared machine hits them alike.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseBenchArgs } from './lib/args.ts';
 import { atftpGet, parseOack } from './lib/atftp.ts';
-import { cleanupAll, onCleanup } from './lib/cleanup.ts';
+import { onCleanup } from './lib/cleanup.ts';
 import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { disableLoss, enableLoss, takeLossCounts } from './lib/loss.ts';
@@ -25,7 +25,8 @@ import { MiB, formatMiBps, formatSeconds } from './lib/stats.ts';
 import { TFTP_PEERS, type TftpPeer } from './lib/tftp-peers.ts';
 import { trowelAt, trowelWorktree } from './lib/trowel.ts';
 import { equalLossRatioAt, renderAllRuns, renderCpuTable, renderGoal, renderTftpTable, type TftpResults, type TftpRun, type TftpSetting } from './lib/tftp-report.ts';
-import { renderedNote, rewriteMarkdown, writeResults } from './lib/results.ts';
+import { writeResults } from './lib/results.ts';
+import { runBenchmark } from './lib/entry.ts';
 
 interface Plan {
   bigBytes: number;
@@ -261,16 +262,4 @@ function renderReport(raw: Raw, note?: string): string {
   return lines.join('\n');
 }
 
-try {
-  if (args.render) {
-    const raw = JSON.parse(readFileSync(args.render, 'utf8')) as Raw;
-    process.stderr.write(`wrote ${rewriteMarkdown(args.render, renderReport(raw, renderedNote(args.command)))}\n`);
-  } else {
-    await main();
-  }
-} catch (e) {
-  process.stderr.write(`bench/tftp.ts: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanupAll();
-}
+await runBenchmark<Raw>({ script: 'bench/tftp.ts', command: args.command, render: args.render, renderReport, main });
