@@ -33,6 +33,8 @@ packages=(
   tmux
   # peers of the multicast benchmark (bench/mcast.ts): udp-sender/udp-receiver, uftp/uftpd
   udpcast uftp
+  # peer of the template-serving benchmark (bench/templates.ts): nginx with sendfile
+  nginx-light
 )
 
 missing=()
