@@ -34,6 +34,7 @@ import { listFiles, pickPercent, rewriteRandom } from './lib/templates-change.ts
 import { fetchesPerClient, runLoad } from './lib/templates-clients.ts';
 import { codecsFor, measureCodec, type TrowelCompression } from './lib/templates-codecs.ts';
 import { describeNginx, startNginx } from './lib/templates-nginx.ts';
+import { describeNodeReference, startNodeReference } from './lib/templates-node-server.ts';
 import { measurePipeline, PIPELINE_METHODS } from './lib/templates-pipeline.ts';
 import {
   formatMB, renderAllRuns, renderCodecTable, renderGoals, renderIncrementalTable, renderPipelineTable, renderServeTable,
@@ -82,7 +83,10 @@ const args = parseBenchArgs('bench/templates.ts', process.argv.slice(2));
 const plan: Plan = { ...(args.quick ? QUICK : FULL), ...(args.reps ? { reps: args.reps } : {}) };
 const SUBJECT = 'trowel';
 const PEER = 'nginx';
-const servers = [SUBJECT, PEER].filter((s) => !args.servers || args.servers.includes(s));
+/** The plainest Node server of the file: what Node itself reaches without sendfile (templates-node-server.ts). */
+const REFERENCE = 'node';
+const NODE_PORT = 8082;
+const servers = [SUBJECT, PEER, REFERENCE].filter((s) => !args.servers || args.servers.includes(s));
 
 const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -116,9 +120,9 @@ async function main(): Promise<void> {
   log(`full stream cached: ${formatMB(full.signed.manifest.uncompressedSize)} -> ${formatMB(streamBytes)} in ${full.seconds.toFixed(1)} s`);
 
   const serve: ServeResults = {
-    streamBytes, subject: SUBJECT, peer: PEER, clients: plan.clients,
+    streamBytes, subject: SUBJECT, peer: PEER, references: [REFERENCE], clients: plan.clients,
     fetchesPerClient: Object.fromEntries(plan.clients.map((n) => [String(n), fetchesPerClient(plan.serveBytes, n, streamBytes)])),
-    runs: Object.fromEntries(plan.clients.map((n) => [String(n), { [SUBJECT]: [] as ServeRun[], [PEER]: [] as ServeRun[] }])),
+    runs: Object.fromEntries(plan.clients.map((n) => [String(n), Object.fromEntries([SUBJECT, PEER, REFERENCE].map((s) => [s, [] as ServeRun[]]))])),
   };
   const pipeline: PipelineResults = {
     uncompressedBytes: full.signed.manifest.uncompressedSize, compressedBytes: streamBytes, subject: 'trowel', peer: 'btrfs',
@@ -136,9 +140,11 @@ async function main(): Promise<void> {
     const nginxDir = join(work, 'nginx');
     mkdirSync(nginxDir);
     const nginx = await startNginx(rig.ns, { dir: nginxDir, root: rig.cacheDir, address: ADDRESS, port: NGINX_PORT });
+    const node = await startNodeReference(rig.ns, cacheFile(rig, full.signed), ADDRESS, NODE_PORT);
     const targets: Record<string, { server: ServerProcess; url: string }> = {
       [SUBJECT]: { server: trowelServer, url: `${rig.trowelUrl}${streamPath(v1.name, v1.version)}` },
       [PEER]: { server: nginx, url: `http://${ADDRESS}:${NGINX_PORT}/${full.signed.manifest.sha256}.zst` },
+      [REFERENCE]: { server: node, url: `http://${ADDRESS}:${NODE_PORT}/stream` },
     };
     // One untimed download each: trowel's JIT and both page caches warm, and a check that both serve the stream.
     for (const s of servers) await measureServe(rig, targets[s]!.server, targets[s]!.url, 1, 1, streamBytes, 0, s);
@@ -152,6 +158,7 @@ async function main(): Promise<void> {
       }
     }
     await nginx.stop();
+    await node.stop();
 
     log('pipeline: warming btrfs send of the source');
     await run('sh', ['-c', 'btrfs send -q "$1" > /dev/null', 'warm', v1.path]);
@@ -289,10 +296,13 @@ function renderReport(raw: Raw, note?: string): string {
     '',
     '## Serving: trowel vs nginx, the same cache file, concurrent clients over loopback',
     '',
-    '- Both servers run at once in one network namespace (loopback only): `trowel serve` (HTTP only: `dhcp: { mode: off }`,',
+    '- The servers run at once in one network namespace (loopback only): `trowel serve` (HTTP only: `dhcp: { mode: off }`,',
     '  `tftp: { enabled: false }`) answering `GET /api/v1/templates/NAME/ARCH/VERSION/stream`, and',
     `  ${describeNginx()},`,
     '  answering `GET /<sha256>.zst`: the very file trowel sends.',
+    `- For reference (no goal), a third server of the same file: ${describeNodeReference()}.`,
+    '  Node has no sendfile(2): it copies each byte from the page cache into a buffer and from the buffer into the',
+    '  socket, where nginx hands the socket the page-cache pages. This server is what Node alone reaches on the rig.',
     `- Clients: N \`curl -s -o /dev/null\` processes started together in the namespace, each downloading the stream`,
     `  the given number of times in a row (one connection), so that one run moves at least ${formatMB(p.serveBytes)}; every download is`,
     '  checked for status 200 and the full length. Time: from just before the first curl starts to just after the last exits.',
@@ -320,7 +330,9 @@ function renderReport(raw: Raw, note?: string): string {
     '',
     `- v2 is a snapshot of v1 in which ${p.changePercent}% of the non-empty regular files (by count, one per inode, chosen by a`,
     `  seeded shuffle: seed ${CHANGE_SEED}) were overwritten in place with random bytes of the same size, published with`,
-    '  `trowel template publish --subvolume` (its prepare hooks run again, as on every publish). The incremental stream',
+    '  `trowel template publish --subvolume` (its prepare hooks run again, as on every publish, in a chroot of v2: so',
+    '  programs in bin/sbin directories and shared libraries are not candidates, random bytes would break the hooks).',
+    '  The changed bytes are the chosen files\' sizes: every byte of each was rewritten. The incremental stream',
     '  is `GET .../v2/stream?parent=v1`; a client fetches it, and `trowel template receive --parent` applies it, verified,',
     '  onto a received v1 in a fresh filesystem.',
     '',

@@ -5,9 +5,10 @@
  * line at its default level) and its start in the bench namespace. It
  * serves the very cache file trowel serves, from the cache directory.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Netns } from '../../src/lab/netns.ts';
+import { processCpuSeconds } from './cpu.ts';
 import { startServer, type ServerProcess } from './server-process.ts';
 
 export interface NginxSetup {
@@ -60,7 +61,29 @@ http {
 export async function startNginx(ns: Netns, setup: NginxSetup): Promise<ServerProcess> {
   const conf = join(setup.dir, 'nginx.conf');
   writeFileSync(conf, nginxConfig(setup));
-  return startServer(ns, 'nginx', 'nginx', ['-p', setup.dir, '-c', conf], { readyLine: /start worker process/, timeoutMs: 20_000 });
+  const server = await startServer(ns, 'nginx', 'nginx', ['-p', setup.dir, '-c', conf], { readyLine: /start worker process/, timeoutMs: 20_000 });
+  // The master forks its workers as it starts, often before server-process.ts has moved it into its
+  // cgroup (seen here: the workers stayed in the root group, and the group counted only the idle
+  // master). The workers live as long as the master, so /proc of the whole tree counts them all.
+  const master = server.child.pid!;
+  return { ...server, cpuSeconds: () => treeCpuSeconds(master) };
+}
+
+/** CPU seconds of a process and its live children (and whatever children they reaped). */
+function treeCpuSeconds(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    /* gone: counted as nothing more */
+  }
+  let own = 0;
+  try {
+    own = processCpuSeconds(pid);
+  } catch {
+    /* exited between the listing and the read */
+  }
+  return own + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
 }
 
 /** The command line the report names. */

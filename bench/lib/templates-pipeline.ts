@@ -35,40 +35,56 @@ export interface PipelineInputs {
   fsMiB: number;
 }
 
-/** Measures one method once, into a filesystem made for it and removed after (unless `keep`). */
+/** Measures one method once, into a filesystem made for it and removed after. */
 export async function measurePipeline(method: string, inputs: PipelineInputs, rep: number): Promise<PipelineMeasured> {
   const into = await freshBtrfs(inputs.fsMiB, `trowel-bench-rx-${method}`);
   try {
     await run('sync', []);
     const started = performance.now();
-    await runMethod(method, inputs, into.mountpoint);
+    const output = await runMethod(method, inputs, into.mountpoint);
     const synced = performance.now();
     await run('sync', []);
     const ended = performance.now();
     await checkReceived(join(into.mountpoint, `@template:${inputs.name}:${TEMPLATE_ARCH}:${inputs.version}`), inputs.source);
-    return { rep, seconds: (synced - started) / 1000, syncSeconds: (ended - synced) / 1000 };
+    const cpu = parseChildTimes(output);
+    return { rep, seconds: (synced - started) / 1000, syncSeconds: (ended - synced) / 1000, userSeconds: cpu.user, systemSeconds: cpu.system };
   } finally {
     await into.dispose();
   }
 }
 
-/** The command a method runs (the part timed before the sync). */
-async function runMethod(method: string, inputs: PipelineInputs, into: string): Promise<void> {
+/**
+ * The command a method runs (the part timed before the sync), under bash,
+ * whose `times` then prints the CPU of every process it waited for (and
+ * of those they waited for: btrfs receive under trowel). Returns that output.
+ */
+async function runMethod(method: string, inputs: PipelineInputs, into: string): Promise<string> {
   const { rig } = inputs;
+  const timed = (script: string, ...args: string[]) => ['-o', 'pipefail', '-c', `${script} >/dev/null && times`, 'pipe', ...args];
   switch (method) {
     case 'trowel':
-      await rig.nsCli(['template', 'receive', '--server', rig.trowelUrl, '--name', inputs.name, '--arch', TEMPLATE_ARCH,
-        '--version', inputs.version, '--into', into, '--key', rig.keyFile]);
-      return;
+      return (await rig.ns.exec('bash', timed('"$@"', process.execPath, rig.bundle, 'template', 'receive', '--server', rig.trowelUrl, '--name', inputs.name,
+        '--arch', TEMPLATE_ARCH, '--version', inputs.version, '--into', into, '--key', rig.keyFile), { timeoutMs: 1_800_000 })).stdout;
     case 'btrfs':
-      await run('bash', ['-o', 'pipefail', '-c', 'btrfs send -q "$1" | btrfs receive -e "$2"', 'pipe', inputs.source, into], { timeoutMs: 1_800_000 });
-      return;
+      return (await run('bash', timed('btrfs send -q "$1" | btrfs receive -e "$2"', inputs.source, into), { timeoutMs: 1_800_000 })).stdout;
     case 'zstd-floor':
-      await run('bash', ['-o', 'pipefail', '-c', 'zstd -q -dc "$1" | btrfs receive -e "$2"', 'pipe', inputs.cacheFile, into], { timeoutMs: 1_800_000 });
-      return;
+      return (await run('bash', timed('zstd -q -dc "$1" | btrfs receive -e "$2"', inputs.cacheFile, into), { timeoutMs: 1_800_000 })).stdout;
     default:
       throw new RangeError(`Cannot run pipeline method ${method}: unknown`);
   }
+}
+
+/** The children's line of bash's `times` ("0m0.001s 0m0.002s" for the shell, then its children's user and system). */
+export function parseChildTimes(output: string): { user: number; system: number } {
+  const lines = output.trim().split('\n').filter((l) => /^\d+m[\d.]+s \d+m[\d.]+s$/.test(l.trim()));
+  const children = lines.at(-1);
+  if (lines.length < 2 || children === undefined) throw new Error(`Cannot read the CPU times: no "times" output in ${JSON.stringify(output.slice(-200))}`);
+  const seconds = (t: string) => {
+    const [, m, s] = /^(\d+)m([\d.]+)s$/.exec(t)!;
+    return Number(m) * 60 + Number(s);
+  };
+  const [user, system] = children.trim().split(' ');
+  return { user: seconds(user!), system: seconds(system!) };
 }
 
 /** The received subvolume is finished (read-only) and is a copy of the source (its received UUID). */

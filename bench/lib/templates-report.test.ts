@@ -9,6 +9,7 @@ const serve: ServeResults = {
   streamBytes: 100e6,
   subject: 'trowel',
   peer: 'nginx',
+  references: ['node'],
   clients: [1, 10],
   fetchesPerClient: { 1: 4, 10: 1 },
   runs: {
@@ -22,6 +23,7 @@ const serve: ServeResults = {
         { rep: 1, downloads: 4, bytes: 400e6, seconds: 0.5, serverCpuSeconds: 0.04 },
         { rep: 2, error: 'Cannot count the run' },
       ],
+      node: [{ rep: 1, downloads: 4, bytes: 400e6, seconds: 0.8, serverCpuSeconds: 0.4 }],
     },
     10: {
       trowel: [{ rep: 1, error: 'refused' }],
@@ -37,7 +39,7 @@ const pipeline: PipelineResults = {
   peer: 'btrfs',
   methods: [{ id: 'trowel', label: 'trowel receive' }, { id: 'btrfs', label: 'send | receive' }],
   runs: {
-    trowel: [{ rep: 1, seconds: 5.5, syncSeconds: 0.5 }, { rep: 2, seconds: 3.5, syncSeconds: 0.5 }, { rep: 3, error: 'x' }],
+    trowel: [{ rep: 1, seconds: 5.5, syncSeconds: 0.5, userSeconds: 4, systemSeconds: 2 }, { rep: 2, seconds: 3.5, syncSeconds: 0.5, userSeconds: 3, systemSeconds: 1 }, { rep: 3, error: 'x' }],
     btrfs: [{ rep: 1, seconds: 2.9, syncSeconds: 0.1 }],
   },
 };
@@ -63,11 +65,11 @@ describe('serving figures', () => {
     expect(medianServeCpuPerGB(serve, 1, 'nginx')).toBeCloseTo(0.1);
   });
 
-  it('renderServeTable shows rates, the ratio, CPU and failed runs', () => {
+  it('renderServeTable shows rates, the ratios (the goal one in bold), CPU and failed runs', () => {
     const table = renderServeTable(serve);
-    expect(table).toContain('| trowel / nginx |');
-    expect(table).toMatch(/\|\s+1 \|\s+4 \|\s+400\.0 \|\s+800\.0 \(1 failed\) \|\s+\*\*0\.50×\*\* \|\s+1\.50 \|\s+0\.10 \|/);
-    expect(table).toMatch(/\|\s+10 \|\s+1 \|\s+n\/a \(1 failed\) \|\s+1000\.0 \|\s+\*\*n\/a\*\* \|/);
+    expect(table).toContain('| trowel / nginx | trowel / node |');
+    expect(table).toMatch(/\|\s+1 \|\s+4 \|\s+400\.0 \|\s+800\.0 \(1 failed\) \|\s+500\.0 \|\s+\*\*0\.50×\*\* \|\s+0\.80× \|\s+1\.50 \|\s+0\.10 \|\s+1\.00 \|/);
+    expect(table).toMatch(/\|\s+10 \|\s+1 \|\s+n\/a \(1 failed\) \|\s+1000\.0 \|\s+n\/a \|\s+\*\*n\/a\*\* \|\s+n\/a \|/);
   });
 });
 
@@ -80,8 +82,8 @@ describe('pipeline figures', () => {
 
   it('renderPipelineTable compares every method with the peer', () => {
     const table = renderPipelineTable(pipeline);
-    expect(table).toMatch(/\| trowel receive\s+\|\s+4\.50 \|\s+0\.50 \|\s+125\.0 \(1 failed\) \|\s+0\.63× \|/);
-    expect(table).toMatch(/\| send \\\| receive\s+\|\s+2\.90 \|\s+0\.10 \|\s+200\.0 \|\s+1\.00× \|/);
+    expect(table).toMatch(/\| trowel receive\s+\|\s+4\.50 \|\s+0\.50 \|\s+3\.50 \+ 1\.50 \|\s+125\.0 \(1 failed\) \|\s+0\.63× \|/);
+    expect(table).toMatch(/\| send \\\| receive\s+\|\s+2\.90 \|\s+0\.10 \|\s+n\/a \|\s+200\.0 \|\s+1\.00× \|/);
   });
 });
 

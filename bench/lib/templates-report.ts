@@ -31,6 +31,8 @@ export interface ServeResults {
   streamBytes: number;
   subject: string;
   peer: string;
+  /** Servers measured for reference only (no goal), e.g. the plainest Node server. */
+  references: string[];
   clients: number[];
   /** Sequential downloads each client makes, per client count (so a run moves enough bytes to time). */
   fetchesPerClient: Record<string, number>;
@@ -44,6 +46,9 @@ export interface PipelineMeasured {
   seconds: number;
   /** The `sync` after it, which writes out what the receive left in the page cache. */
   syncSeconds: number;
+  /** CPU of the command's processes (bash `times` of its children), user and system. */
+  userSeconds?: number;
+  systemSeconds?: number;
 }
 export type PipelineRun = PipelineMeasured | Failed;
 
@@ -83,7 +88,7 @@ export interface CodecResults {
 }
 
 export interface IncrementalResult {
-  /** Non-empty regular files (distinct inodes) in the first version. */
+  /** Non-empty regular files (distinct inodes) in the first version, programs and libraries excepted (templates-change.ts). */
   files: number;
   changedFiles: number;
   /** Sum of the changed files' sizes: every byte of each was rewritten. */
@@ -188,27 +193,30 @@ function failures<T extends { rep: number }>(runs: readonly (T | Failed)[]): str
 
 export function renderServeTable(results: ServeResults): string {
   const { subject, peer } = results;
+  const servers = [subject, peer, ...results.references];
+  const others = servers.slice(1);
   const cpu = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(2));
+  const ratio = (n: number, other: string) => {
+    const s = medianServeRate(results, n, subject);
+    const o = medianServeRate(results, n, other);
+    return s !== undefined && o !== undefined ? s / o : undefined;
+  };
   const rows = results.clients.map((n) => {
     const runs = results.runs[String(n)] ?? {};
     return [
       String(n),
       String(results.fetchesPerClient[String(n)] ?? 1),
-      formatMBps(medianServeRate(results, n, subject)) + failures(runs[subject] ?? []),
-      formatMBps(medianServeRate(results, n, peer)) + failures(runs[peer] ?? []),
-      `**${formatRatio(serveRatio(results, n))}**`,
-      cpu(medianServeCpuPerGB(results, n, subject)),
-      cpu(medianServeCpuPerGB(results, n, peer)),
+      ...servers.map((server) => formatMBps(medianServeRate(results, n, server)) + failures(runs[server] ?? [])),
+      ...others.map((other) => (other === peer ? `**${formatRatio(ratio(n, other))}**` : formatRatio(ratio(n, other)))),
+      ...servers.map((server) => cpu(medianServeCpuPerGB(results, n, server))),
     ];
   });
   return renderTable([
     { header: 'clients', align: 'right' },
     { header: 'downloads per client', align: 'right' },
-    { header: `${subject} MB/s`, align: 'right' },
-    { header: `${peer} MB/s`, align: 'right' },
-    { header: `${subject} / ${peer}`, align: 'right' },
-    { header: `${subject} CPU s/GB`, align: 'right' },
-    { header: `${peer} CPU s/GB`, align: 'right' },
+    ...servers.map((server) => ({ header: `${server} MB/s`, align: 'right' as const })),
+    ...others.map((other) => ({ header: `${subject} / ${other}`, align: 'right' as const })),
+    ...servers.map((server) => ({ header: `${server} CPU s/GB`, align: 'right' as const })),
   ], rows);
 }
 
@@ -218,10 +226,12 @@ export function renderPipelineTable(results: PipelineResults): string {
     const runs = results.runs[m.id] ?? [];
     const ok = runs.filter(isMeasured);
     const rate = medianPipelineRate(results, m.id);
+    const cpu = ok.filter((r) => r.userSeconds !== undefined && r.systemSeconds !== undefined);
     return [
       m.label,
       ok.length ? median(ok.map((r) => r.seconds)).toFixed(2) : 'n/a',
       ok.length ? median(ok.map((r) => r.syncSeconds)).toFixed(2) : 'n/a',
+      cpu.length ? `${median(cpu.map((r) => r.userSeconds!)).toFixed(2)} + ${median(cpu.map((r) => r.systemSeconds!)).toFixed(2)}` : 'n/a',
       formatMBps(rate) + failures(runs),
       m.id === results.peer ? '1.00×' : formatRatio(rate !== undefined && peerRate !== undefined ? rate / peerRate : undefined),
     ];
@@ -230,6 +240,7 @@ export function renderPipelineTable(results: PipelineResults): string {
     { header: 'method' },
     { header: 'command s', align: 'right' },
     { header: 'sync s', align: 'right' },
+    { header: 'CPU s, user + system', align: 'right' },
     { header: 'MB/s (uncompressed stream)', align: 'right' },
     { header: `vs ${results.peer}`, align: 'right' },
   ], rows);
@@ -254,7 +265,7 @@ export function renderCodecTable(results: CodecResults): string {
 export function renderIncrementalTable(r: IncrementalResult): string {
   const ratios = r.changedBytes > 0 ? incrementalRatios(r) : undefined;
   const rows = [
-    ['non-empty regular files in v1', String(r.files)],
+    ['non-empty regular files in v1, programs and libraries excepted', String(r.files)],
     ['files rewritten with random bytes (same sizes)', `${r.changedFiles} (${((r.changedFiles / r.files) * 100).toFixed(2)}%)`],
     ['changed bytes', `${r.changedBytes} (${formatMB(r.changedBytes)})`],
     ['incremental stream, uncompressed', `${r.uncompressedBytes} (${formatMB(r.uncompressedBytes)})`],
@@ -290,12 +301,13 @@ export function renderGoals(serve: ServeResults, pipeline: PipelineResults, incr
 
 /** Every run of every part, for the record. */
 export function renderAllRuns(serve: ServeResults, pipeline: PipelineResults, codecs: CodecResults): string {
-  const serveRows = serve.clients.flatMap((n) => [serve.subject, serve.peer].flatMap((server) =>
+  const serveRows = serve.clients.flatMap((n) => [serve.subject, serve.peer, ...serve.references].flatMap((server) =>
     (serve.runs[String(n)]?.[server] ?? []).map((r) => isMeasured(r)
       ? [`serve ${n}`, server, String(r.rep), `${r.downloads} downloads, ${formatMB(r.bytes)} in ${r.seconds.toFixed(3)} s = ${formatMBps(serveRate(r))} MB/s, server CPU ${r.serverCpuSeconds.toFixed(2)} s`]
       : [`serve ${n}`, server, String(r.rep), `FAILED: ${r.error}`])));
   const pipelineRows = pipeline.methods.flatMap((m) => (pipeline.runs[m.id] ?? []).map((r) => isMeasured(r)
-    ? ['pipeline', m.id, String(r.rep), `${r.seconds.toFixed(3)} s + sync ${r.syncSeconds.toFixed(3)} s = ${formatMBps(pipelineRate(pipeline, r))} MB/s`]
+    ? ['pipeline', m.id, String(r.rep), `${r.seconds.toFixed(3)} s + sync ${r.syncSeconds.toFixed(3)} s = ${formatMBps(pipelineRate(pipeline, r))} MB/s` +
+      (r.userSeconds !== undefined ? `, CPU ${r.userSeconds.toFixed(2)} user + ${(r.systemSeconds ?? 0).toFixed(2)} system` : '')]
     : ['pipeline', m.id, String(r.rep), `FAILED: ${r.error}`]));
   const codecRows = codecs.codecs.flatMap((c) => (codecs.runs[c.id] ?? []).map((r) => isMeasured(r)
     ? ['codec', c.id, String(r.rep), `${r.compressedBytes} bytes, compress ${r.compressSeconds.toFixed(3)} s, decompress ${r.decompressSeconds.toFixed(3)} s`]

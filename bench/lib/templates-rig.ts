@@ -48,6 +48,8 @@ export interface TemplatesRig {
   /** GET on the trowel server from inside the namespace; the body as text. */
   get(path: string): Promise<string>;
   trowelUrl: string;
+  /** The measured trowel (an esbuild bundle of the commit). */
+  bundle: string;
 }
 
 /** A fresh btrfs loop filesystem, destroyed by cleanup.ts if the caller doesn't first. */
@@ -72,7 +74,7 @@ export async function createTemplatesRig(bundle: string, poolMiB: number): Promi
     poolDir: join(stateDir, 'pool'),
     cacheDir: join(stateDir, 'cache'),
     keyFile: keyPaths(stateDir).publicKeyPath,
-    cli, nsCli, trowelUrl,
+    cli, nsCli, trowelUrl, bundle,
     get: async (path) => (await ns.exec('curl', ['-sS', '--fail-with-body', '--max-time', '1800', `${trowelUrl}${path}`])).stdout,
   };
 }
