@@ -20,8 +20,15 @@ const CONTENT_TYPES: Record<string, string> = {
   '.sig': 'application/octet-stream',
 };
 
-/** Bytes per read: large enough that per-chunk costs (a promise, a web-stream hop) are small against the copy. */
-const READ_CHUNK = 256 * 1024;
+/**
+ * Bytes per read. Each chunk costs a few promise hops in every web-stream
+ * layer between here and the socket (this stream, app.ts's byte counter,
+ * server.ts's Readable.fromWeb), all on the one JS thread: at 256 KiB that
+ * thread was the limit of a template stream to 10 clients (891 MB/s in
+ * a quick run of bench/templates.ts; 1263 MB/s at 1 MiB). Memory: about
+ * two chunks per download in flight (one read ahead, one being written).
+ */
+const READ_CHUNK = 1024 * 1024;
 
 export interface ServeFileOptions {
   /** A strong validator known for the content (e.g. its digest); default: size and mtime. */
@@ -84,10 +91,10 @@ export async function serveFile(request: Request, path: string, options: ServeFi
  * @private The bytes [start, start + length) of the open file as a web
  * stream that closes the handle when it ends, fails, or is cancelled
  * (client gone). One read(2) per pull into a fresh buffer, one chunk read
- * ahead. Not Readable.toWeb(handle.createReadStream()): that adapter made
- * the whole server path cost ~2x the CPU per byte (bench/templates.ts,
- * templates.md "Serving"), and a template stream is hundreds of MB to
- * each of many clients.
+ * ahead. Not Readable.toWeb(handle.createReadStream()): with that adapter
+ * the server spent ~2.3 s of CPU per GB of a template stream, with this
+ * one ~1.1-1.5 (bench/templates.ts, on loopback), and a template stream is
+ * hundreds of MB to each of many clients.
  */
 function fileBody(handle: FileHandle, start: number, length: number): ReadableStream<Uint8Array> {
   let position = start;
