@@ -3,43 +3,20 @@
  * read gets a {@link TransferSession} with its own socket. Write requests are
  * refused (the server is read-only). Bad packets are logged and dropped.
  */
-import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { realpath } from 'node:fs/promises';
-import { isIPv4 } from 'node:net';
 import { TrowelError } from '../errors.ts';
 import { encodeError, encodeOack, ErrorCode, Opcode, parsePacket, type RequestPacket } from './codec.ts';
 import type { TftpServer, TftpServerOptions } from './index.ts';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_MAX_BLOCK_SIZE, DEFAULT_MAX_WINDOW_SIZE, MAX_BLOCK_SIZE, MAX_WINDOW_SIZE, MIN_BLOCK_SIZE, negotiate } from './options.ts';
 import { normalizeRequestPath, openInRoot, TftpRefusal } from './paths.ts';
 import { TransferSession } from './session.ts';
+import { bindSocket, openTransferSockets } from './sockets.ts';
 import { BufferSource, NetasciiSource, type ByteSource } from './source.ts';
 import { ReadTransfer } from './transfer.ts';
 
 /** Timeouts in a row before a transfer is abandoned (~6 s at the default 1 s timeout). */
 const MAX_RETRIES = 5;
-
-/**
- * dgram passes every send's address through `lookup`, and its default defers
- * even an IP literal to the next tick: one tick per DATA packet, on the
- * lock-step path. Peers are always literals (from rinfo), so they resolve at
- * once and the packet leaves inside socket.send(); a name still goes to DNS.
- */
-const literalLookup: SocketOptions['lookup'] = (hostname, options, callback) => {
-  if (isIPv4(hostname)) callback(null, hostname, 4);
-  else dnsLookup(hostname, options, callback);
-};
-
-function bindSocket(port: number, address: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: 'udp4', lookup: literalLookup });
-    socket.once('error', reject);
-    socket.bind(port, address, () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
-}
 
 function checkRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -120,10 +97,11 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       }
       source = await openSource(request, rinfo);
       const negotiated = negotiate(request.options, { maxBlockSize, maxWindowSize, transferSize: source.size });
-      const socket = await bindSocket(0, bindAddress);
+      const { socket, stray } = await openTransferSockets(bindAddress, { address: rinfo.address, port: rinfo.port });
       // Closing, or superseded by a newer request from the same client port while the file opened.
       if (closing || sessions.get(key) !== entry) {
         socket.close();
+        stray.close();
         await source.close();
         return;
       }
@@ -136,6 +114,7 @@ export async function startTftpServer(options: TftpServerOptions): Promise<TftpS
       });
       const session = new TransferSession({
         socket,
+        stray,
         peer: { address: rinfo.address, port: rinfo.port },
         transfer,
         source,

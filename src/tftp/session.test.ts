@@ -1,26 +1,52 @@
-import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { UdpProbe } from '../../test/helpers/tftp-client.ts';
 import { createLogger, type LogRecord } from '../log/logger.ts';
 import { TransferSession } from './session.ts';
+import { openTransferSockets } from './sockets.ts';
 import { BufferSource, type ByteSource } from './source.ts';
 import { ReadTransfer } from './transfer.ts';
 
 async function session(peer: { address: string; port: number }, source: ByteSource, records: LogRecord[] = []) {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { socket, stray } = await openTransferSockets('127.0.0.1', peer);
   const transfer = new ReadTransfer({ source, blockSize: 512, windowSize: 1, maxRetries: 1 });
-  const s = new TransferSession({ socket, peer, transfer, source, timeoutMs: 200, log: createLogger('t', (r) => records.push(r), 0), onBytes: () => {} });
+  const s = new TransferSession({ socket, stray, peer, transfer, source, timeoutMs: 200, log: createLogger('t', (r) => records.push(r), 0), onBytes: () => {} });
   return { session: s, port: socket.address().port };
 }
 
 describe('TransferSession', () => {
-  it('survives a send that throws (peer port 0) and ends by timeout', async () => {
+  it('survives a client whose port is closed (ICMP errors on the connected socket) and ends by timeout', async () => {
+    const gone = await UdpProbe.open();
+    const port = gone.port;
+    await gone.close();
     const records: LogRecord[] = [];
-    const { session: s } = await session({ address: '127.0.0.1', port: 0 }, new BufferSource(Buffer.alloc(100)), records);
+    const { session: s } = await session({ address: '127.0.0.1', port }, new BufferSource(Buffer.alloc(100)), records);
     s.start();
     expect(await s.finished).toBe('timeout');
-    expect(records.some((r) => r.event === 'tftp.send_failed')).toBe(true);
+    const errors = records.filter((r) => r.event === 'tftp.socket_error' || r.event === 'tftp.send_failed');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((r) => r.level === 'debug')).toBe(true);
+  });
+
+  it('answers a packet from another TID with ERROR 5 from the transfer\'s port and goes on', async () => {
+    const client = await UdpProbe.open();
+    const stranger = await UdpProbe.open();
+    try {
+      const { session: s, port } = await session({ address: '127.0.0.1', port: client.port }, new BufferSource(Buffer.alloc(600)));
+      s.start();
+      expect((await client.next())?.msg.subarray(0, 4)).toEqual(Buffer.from('00030001', 'hex'));
+      await stranger.send(Buffer.from('00040001', 'hex'), port);
+      const error = await stranger.next();
+      expect(error?.rinfo.port).toBe(port);
+      expect(error?.msg.subarray(0, 4)).toEqual(Buffer.from('00050005', 'hex'));
+      expect(await client.next(100)).toBeUndefined(); // the stranger's ACK moved nothing
+      await client.send(Buffer.from('00040001', 'hex'), port);
+      expect((await client.next())?.msg.subarray(0, 4)).toEqual(Buffer.from('00030002', 'hex'));
+      await client.send(Buffer.from('00040002', 'hex'), port);
+      expect(await s.finished).toBe('ok');
+    } finally {
+      await client.close();
+      await stranger.close();
+    }
   });
 
   it('tells the client and ends with "error" when the file cannot be read mid-transfer', async () => {

@@ -1,15 +1,17 @@
 /**
- * The socket side of one transfer: its own UDP socket on an ephemeral port
- * (the server's TID, RFC 1350 section 4), the retransmission timer, and the
- * {@link ReadTransfer} it drives. Events are handled one at a time in arrival
- * order, because a step may wait for a file read.
+ * The socket side of one transfer: its sockets on a port of its own (the
+ * server's TID, RFC 1350 section 4; see sockets.ts), the retransmission
+ * timer, and the {@link ReadTransfer} it drives. Events are handled one at a
+ * time in arrival order, because a step may wait for a file read.
  *
  * The lock-step hot path (ACK in, next DATA out) runs synchronously inside
- * the socket's message callback, with no promise and no timer created per
- * block: in windowsize 1 the server's turnaround per ACK is what bounds
+ * the socket's message callback and allocates nothing of its own: an event
+ * is a number, an ACK is read straight off its four bytes, the timer is
+ * refreshed rather than re-armed, and byte counts reach the metrics in
+ * batches. In windowsize 1 the server's turnaround per ACK is what bounds
  * throughput. Only a step that waits for the disk goes through a Promise.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import type { Logger } from '../log/logger.ts';
 import { encodeError, ErrorCode, Opcode, parsePacket } from './codec.ts';
 import type { ByteSource } from './source.ts';
@@ -18,29 +20,46 @@ import type { ReadTransfer, Step, TransferResult } from './transfer.ts';
 export type SessionResult = TransferResult | 'aborted';
 
 export interface SessionOptions {
+  /** Connected to the client, so the kernel delivers only the client's packets here. */
   socket: Socket;
+  /** Unconnected, on the same port: packets from other TIDs, answered with ERROR 5. */
+  stray?: Socket;
   peer: { address: string; port: number };
   transfer: ReadTransfer;
   source: ByteSource;
   timeoutMs: number;
   log: Logger;
-  /** Called with the DATA payload bytes of every send, retransmissions included. */
+  /** Called with DATA payload bytes sent, retransmissions included, in batches (see REPORT_BYTES). */
   onBytes: (bytes: number) => void;
 }
 
-type TransferEvent = () => Step | Promise<Step>;
+/**
+ * An event is an ACK's block number (0-65535) or one of these. Numbers, not
+ * closures, so queueing or running one allocates nothing.
+ */
+const START = -1;
+const TIMEOUT = -2;
+const CLIENT_ERROR = -3;
+
+/**
+ * Sent bytes are handed to `onBytes` once this many have gathered (a
+ * Prometheus counter update per DATA costs more than the rest of the step),
+ * and always when the last block has gone out, on a timeout and at the end.
+ */
+const REPORT_BYTES = 64 * 1024;
 
 export class TransferSession {
-  /** Settles once the socket and the source are closed. */
+  /** Settles once the sockets and the source are closed. */
   readonly finished: Promise<SessionResult>;
   private readonly options: SessionOptions;
   /** A step is waiting for the source; events that arrive meanwhile wait in `backlog`. */
   private waiting = false;
-  private readonly backlog: TransferEvent[] = [];
+  private readonly backlog: number[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly onTimer = (): void => this.dispatch(this.onTimeout);
+  private readonly onTimer = (): void => this.dispatch(TIMEOUT);
   private result: SessionResult | undefined;
   private resolveFinished!: (result: SessionResult) => void;
+  private unreported = 0;
   /** Sends whose completion `finish` waits for (ERROR packets); DATA is fire-and-forget. */
   private inFlight = 0;
   private onDrained: (() => void) | undefined;
@@ -48,17 +67,27 @@ export class TransferSession {
   constructor(options: SessionOptions) {
     this.options = options;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
-    options.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
-    options.socket.on('error', (e) => options.log.warn('tftp.socket_error', { peer: this.peerText, error: e.message }));
+    // A connected socket also reports the client's ICMP errors (ECONNREFUSED
+    // once its port is closed): the retransmission timer deals with a client
+    // that went away, as it would if the errors went unseen.
+    const onError = (e: NodeJS.ErrnoException) => {
+      const fields = { peer: this.peerText, error: e.message };
+      if (e.code === 'ECONNREFUSED') options.log.debug('tftp.socket_error', fields);
+      else options.log.warn('tftp.socket_error', fields);
+    };
+    options.socket.on('message', (msg: Buffer) => this.onMessage(msg));
+    options.socket.on('error', onError);
+    options.stray?.on('message', (msg, rinfo) => this.onStray(msg, rinfo.address, rinfo.port));
+    options.stray?.on('error', onError);
   }
 
-  /** True as soon as the outcome is known, before the socket has finished closing. */
+  /** True as soon as the outcome is known, before the sockets have finished closing. */
   get ended(): boolean {
     return this.result !== undefined;
   }
 
   start(): void {
-    this.dispatch(() => this.options.transfer.start());
+    this.dispatch(START);
   }
 
   /** Server shutdown: stop without telling the client. */
@@ -71,15 +100,15 @@ export class TransferSession {
     return `${this.options.peer.address}:${this.options.peer.port}`;
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
-    const { peer, log, transfer } = this.options;
+  private onMessage(msg: Buffer): void {
     if (this.result !== undefined) return; // over; the socket is closing
-    if (rinfo.address !== peer.address || rinfo.port !== peer.port) {
-      // RFC 1350 section 4: a packet from another TID gets ERROR 5 and leaves this transfer alone.
-      log.warn('tftp.unknown_tid', { peer: `${rinfo.address}:${rinfo.port}`, transferPeer: this.peerText });
-      this.sendTo(encodeError(ErrorCode.UNKNOWN_TID, 'Unknown transfer ID'), rinfo.port, rinfo.address);
+    // An ACK (RFC 1350: opcode 4, block number; some clients pad it), read
+    // without building a packet object: this is the lock-step hot path.
+    if (msg.length >= 4 && msg[0] === 0 && msg[1] === Opcode.ACK) {
+      this.dispatch((msg[2]! << 8) | msg[3]!);
       return;
     }
+    const { log } = this.options;
     let packet;
     try {
       packet = parsePacket(msg);
@@ -87,28 +116,45 @@ export class TransferSession {
       log.warn('tftp.bad_packet', { peer: this.peerText, bytes: msg.length, error: (e as Error).message });
       return;
     }
-    if (packet.opcode === Opcode.ACK) {
-      const block = packet.block;
-      this.dispatch(() => transfer.ack(block));
-    } else if (packet.opcode === Opcode.ERROR) {
+    if (packet.opcode === Opcode.ERROR) {
       log.info('tftp.client_error', { peer: this.peerText, code: packet.code, message: packet.message });
-      this.dispatch(() => transfer.clientError());
+      this.dispatch(CLIENT_ERROR);
     } else {
       log.warn('tftp.unexpected_packet', { peer: this.peerText, opcode: packet.opcode });
     }
   }
 
+  /** RFC 1350 section 4: a packet from another TID gets ERROR 5 and leaves this transfer alone. */
+  private onStray(msg: Buffer, address: string, port: number): void {
+    if (this.result !== undefined) return;
+    this.options.log.warn('tftp.unknown_tid', { peer: `${address}:${port}`, transferPeer: this.peerText, bytes: msg.length });
+    this.sendError(this.options.stray!, encodeError(ErrorCode.UNKNOWN_TID, 'Unknown transfer ID'), port, address);
+  }
+
+  private step(event: number): Step | Promise<Step> {
+    const { transfer } = this.options;
+    if (event >= 0) return transfer.ack(event);
+    if (event === START) return transfer.start();
+    if (event === TIMEOUT) {
+      const step = transfer.timeout();
+      this.options.log.debug('tftp.retransmit', { peer: this.peerText, packets: step.send.length, done: step.done });
+      this.report();
+      return step;
+    }
+    return transfer.clientError();
+  }
+
   /** Runs an event now, or after the step that is waiting for the source. */
-  private dispatch(event: TransferEvent): void {
+  private dispatch(event: number): void {
     if (this.waiting) {
       this.backlog.push(event);
       return;
     }
-    let next: TransferEvent | undefined = event;
-    while (next && this.result === undefined) {
+    let next: number | undefined = event;
+    while (next !== undefined && this.result === undefined) {
       let step: Step | Promise<Step>;
       try {
-        step = next();
+        step = this.step(next);
       } catch (e) {
         this.readFailed(e);
         return;
@@ -131,29 +177,33 @@ export class TransferSession {
       this.readFailed(error);
     }
     const next = this.backlog.shift();
-    if (next) this.dispatch(next);
+    if (next !== undefined) this.dispatch(next);
   }
 
   /** A read failure mid-transfer (file truncated, I/O error): tell the client and stop. */
   private readFailed(e: unknown): void {
     if (this.result !== undefined) return;
-    this.options.log.error('tftp.read_failed', { peer: this.peerText, error: (e as Error).message });
-    this.sendTo(encodeError(ErrorCode.NOT_DEFINED, 'Cannot read file'), this.options.peer.port, this.options.peer.address);
+    const { log, peer, socket } = this.options;
+    log.error('tftp.read_failed', { peer: this.peerText, error: (e as Error).message });
+    this.sendError(socket, encodeError(ErrorCode.NOT_DEFINED, 'Cannot read file'), peer.port, peer.address);
     this.finish('error');
   }
 
   private apply(step: Step): void {
-    const { socket, peer } = this.options;
+    const { socket } = this.options;
     for (const packet of step.send) {
       try {
         // No callback: dgram would spend a tick on it, and a lost DATA is
-        // what the retransmission timer is for.
-        socket.send(packet, peer.port, peer.address);
+        // what the retransmission timer is for. No address: connected.
+        socket.send(packet);
       } catch (e) {
         this.options.log.debug('tftp.send_failed', { peer: this.peerText, error: (e as Error).message });
       }
     }
-    if (step.bytes > 0) this.options.onBytes(step.bytes);
+    if (step.bytes > 0) {
+      this.unreported += step.bytes;
+      if (this.unreported >= REPORT_BYTES || this.options.transfer.sentLast) this.report();
+    }
     if (step.done) {
       this.finish(step.done);
     } else if (step.restartTimer) {
@@ -162,14 +212,14 @@ export class TransferSession {
     }
   }
 
-  private readonly onTimeout = (): Step => {
-    const step = this.options.transfer.timeout();
-    this.options.log.debug('tftp.retransmit', { peer: this.peerText, packets: step.send.length, done: step.done });
-    return step;
-  };
+  private report(): void {
+    if (this.unreported === 0) return;
+    this.options.onBytes(this.unreported);
+    this.unreported = 0;
+  }
 
   /** For ERROR packets: never throws (a failed send is like a lost packet), and `finish` waits for it. */
-  private sendTo(packet: Buffer, port: number, address: string): void {
+  private sendError(socket: Socket, packet: Buffer, port: number, address: string): void {
     const sent = (e?: Error | null) => {
       if (e) this.options.log.debug('tftp.send_failed', { peer: `${address}:${port}`, error: e.message });
       this.inFlight -= 1;
@@ -177,7 +227,8 @@ export class TransferSession {
     };
     this.inFlight += 1;
     try {
-      this.options.socket.send(packet, port, address, sent);
+      if (socket === this.options.socket) socket.send(packet, sent);
+      else socket.send(packet, port, address, sent);
     } catch (e) {
       sent(e as Error);
     }
@@ -187,7 +238,8 @@ export class TransferSession {
     if (this.result !== undefined) return;
     this.result = result;
     clearTimeout(this.timer);
-    const { socket, source } = this.options;
+    this.report();
+    const { socket, stray, source } = this.options;
     // A dgram send may resolve its address on the next tick; closing first
     // would drop the last packet, e.g. the ERROR telling the client why.
     // DATA sends are not tracked: setImmediate runs after that tick.
@@ -195,6 +247,11 @@ export class TransferSession {
       this.onDrained = () => {
         this.onDrained = undefined;
         setImmediate(() => {
+          try {
+            stray?.close();
+          } catch {
+            /* closed already */
+          }
           try {
             socket.close(() => resolve());
           } catch {

@@ -102,6 +102,11 @@ export class ReadTransfer {
     return this.state === 'done';
   }
 
+  /** The last block has been read, so it has gone out at least once. */
+  get sentLast(): boolean {
+    return this.finalBlock !== undefined;
+  }
+
   start(): Step | Promise<Step> {
     if (this.state !== 'new') return NOTHING;
     if (this.options.oack) {
