@@ -20,7 +20,7 @@ import type { PipelineMeasured, PipelineMethod } from './templates-report.ts';
 export const PIPELINE_METHODS: PipelineMethod[] = [
   { id: 'trowel', label: '`trowel template receive` over HTTP (fetch + sha-256 + zstd + btrfs receive, verified)' },
   { id: 'btrfs', label: '`btrfs send | btrfs receive` (no network, no compression)' },
-  { id: 'zstd-floor', label: '`zstd -dc <cache file> \\| btrfs receive -e` (the tools alone, from the same compressed file)' },
+  { id: 'zstd-floor', label: '`zstd -dc <cache file> | btrfs receive -e` (the tools alone, from the same compressed file)' },
 ];
 
 export interface PipelineInputs {
