@@ -6,10 +6,10 @@ import { openTransferSockets } from './sockets.ts';
 import { BufferSource, type ByteSource } from './source.ts';
 import { ReadTransfer } from './transfer.ts';
 
-async function session(peer: { address: string; port: number }, source: ByteSource, records: LogRecord[] = []) {
+async function session(peer: { address: string; port: number }, source: ByteSource, records: LogRecord[] = [], onBytes: (n: number) => void = () => {}) {
   const { socket, stray } = await openTransferSockets('127.0.0.1', peer);
   const transfer = new ReadTransfer({ source, blockSize: 512, windowSize: 1, maxRetries: 1 });
-  const s = new TransferSession({ socket, stray, peer, transfer, source, timeoutMs: 200, log: createLogger('t', (r) => records.push(r), 0), onBytes: () => {} });
+  const s = new TransferSession({ socket, stray, peer, transfer, source, timeoutMs: 200, log: createLogger('t', (r) => records.push(r), 0), onBytes });
   return { session: s, port: socket.address().port };
 }
 
@@ -89,6 +89,29 @@ describe('TransferSession', () => {
       expect(second?.msg.subarray(4)).toEqual(data.subarray(512));
       expect(await client.next(100)).toBeUndefined(); // the duplicate ACK sent nothing
       await client.send(Buffer.from('00040002', 'hex'), port);
+      expect(await s.finished).toBe('ok');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports sent bytes in batches, all of them by the time the last block is out', async () => {
+    const client = await UdpProbe.open();
+    const size = 300 * 512 + 100; // 301 blocks
+    const reports: number[] = [];
+    try {
+      const { session: s, port } = await session({ address: '127.0.0.1', port: client.port }, new BufferSource(Buffer.alloc(size, 7)), [], (n) => reports.push(n));
+      s.start();
+      for (let block = 1; ; block++) {
+        const got = await client.next();
+        expect(got?.msg.readUInt16BE(2)).toBe(block);
+        if (got!.msg.length < 516) break;
+        await client.send(Buffer.from([0, 4, block >> 8, block & 0xff]), port);
+      }
+      // The final ACK has not been sent: the session is still running.
+      expect(reports.reduce((a, b) => a + b, 0)).toBe(size);
+      expect(reports.length).toBeLessThan(10);
+      await client.send(Buffer.from([0, 4, 301 >> 8, 301 & 0xff]), port);
       expect(await s.finished).toBe('ok');
     } finally {
       await client.close();
