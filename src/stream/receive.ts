@@ -17,19 +17,20 @@
 import type { KeyObject } from 'node:crypto';
 import { lstat, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TrowelError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
 import { LATEST, subvolumeName, validateArch, validateName, validateVersion, type TemplateRef } from '../pool/names.ts';
 import { deleteSubvolume, isSubvolume, receive, showSubvolume } from '../sys/btrfs.ts';
 import { CommandError } from '../sys/run.ts';
+import { decompressInto, hasZstd, isBrokenPipeExit } from '../sys/zstd.ts';
 import { createZstdDecompressor } from './compress.ts';
 import { verifyManifest, type Manifest } from './manifest.ts';
 import { ProgressMeter, type ProgressSnapshot } from './progress.ts';
 import { removeStaleStaging, stagingName } from './receive-staging.ts';
 import { resumableFetch, type ResumableFetchOptions, type RetryInfo } from './resumable-fetch.ts';
-import { createSendStreamGuard } from './send-stream-guard.ts';
+import { createSendStreamGuard, SendStreamScanner, type SendStreamExpectation } from './send-stream-guard.ts';
 import { describeRef, TemplateApi } from './template-api.ts';
 import { ByteTap, streamMismatch } from './verify-stream.ts';
 
@@ -189,7 +190,7 @@ async function transfer(
   }
 }
 
-/** @private The body -> sha-256 tap -> zstd -> size tap -> guard -> btrfs receive; then the transport's own end. */
+/** @private The body -> sha-256 tap -> zstd -> guard -> btrfs receive; then the transport's own end. */
 async function receiveBody(
   options: ReceiveOptions,
   manifest: Manifest,
@@ -202,33 +203,157 @@ async function receiveBody(
     source.destroy(e as Error);
     return e;
   });
+  const expected = { subvolume: context.subvolume, incremental: context.parent !== null, renameTo: context.staging };
   const compressed = new ByteTap({ hash: true });
-  const uncompressed = new ByteTap();
   const receiver = receive(options.intoDir);
-  const piped = pipeline(
-    source,
-    compressed,
-    createZstdDecompressor(),
-    uncompressed,
-    createSendStreamGuard({ subvolume: context.subvolume, incremental: context.parent !== null, renameTo: context.staging }),
-    receiver.child.stdin,
-  ).then(() => undefined, (e: unknown) => e);
+  const created = subvolumesCreated(receiver.child.stderr);
   const received = receiver.done.then(() => undefined, (e: unknown) => e);
-  const pipeError = await piped;
-  if (pipeError !== undefined && receiver.child.exitCode === null && receiver.child.signalCode === null) receiver.child.kill('SIGTERM');
+  const run = (await hasZstd()) ? pipeThroughZstd(source, compressed, receiver.child.stdin, expected) : pipeThroughZlib(source, compressed, receiver.child.stdin, expected);
+  const { pipeError, decompressError } = await run;
+  if ((pipeError !== undefined || decompressError !== undefined) && receiver.child.exitCode === null && receiver.child.signalCode === null) {
+    receiver.child.kill('SIGTERM');
+  }
   const receiveError = await received;
-  const transportError = pipeError === undefined && receiveError === undefined ? await transportDone : undefined;
-  // A broken pipe into btrfs receive is explained by its own failure; any other stream error explains the receive's.
+  const transportError = pipeError === undefined && receiveError === undefined && decompressError === undefined ? await transportDone : undefined;
+  // A broken pipe into zstd or btrfs receive is explained by their own failure; any other stream error explains theirs.
   if (pipeError !== undefined && !isBrokenPipe(pipeError)) throw pipeError;
+  if (decompressError !== undefined && !isBrokenPipeExit(decompressError)) throw decompressError;
   if (receiveError !== undefined) throw receiveError;
   if (pipeError !== undefined) throw pipeError;
+  if (decompressError !== undefined) throw decompressError;
   if (transportError !== undefined) throw transportError;
+  // The guard checks the whole stream only on the node:zlib path; on the zstd path, btrfs receive names what it created.
+  const others = created.filter((name) => name !== context.staging);
+  if (others.length > 0) {
+    await removeCreated(options.intoDir, others);
+    throw new TrowelError('EBADSTREAM', `Cannot accept the btrfs send stream: it creates a second subvolume (${JSON.stringify(others[0])})`);
+  }
   const mismatch = streamMismatch(manifest, {
     compressedBytes: compressed.bytes,
     compressedSha256: compressed.sha256(),
-    uncompressedBytes: uncompressed.bytes,
+    uncompressedBytes: (await run).uncompressedBytes,
   });
   if (mismatch) throw new TrowelError(mismatch.startsWith('sha-256') ? 'EDIGEST' : 'ESIZE', `Cannot keep the stream: ${mismatch}`);
+}
+
+/** @private How a decompressing pipeline ended: each error, or the decompressed size. */
+interface Piped {
+  pipeError: unknown;
+  decompressError: unknown;
+  uncompressedBytes: number;
+}
+
+/** @private In-process: tap -> node:zlib -> size tap -> guard -> btrfs receive's stdin (when there is no zstd command). */
+async function pipeThroughZlib(source: Readable, compressed: ByteTap, into: Writable, expected: SendStreamExpectation): Promise<Piped> {
+  const uncompressed = new ByteTap();
+  const pipeError = await pipeline(source, compressed, createZstdDecompressor(), uncompressed, createSendStreamGuard(expected), into)
+    .then(() => undefined, (e: unknown) => e);
+  return { pipeError, decompressError: undefined, uncompressedBytes: uncompressed.bytes };
+}
+
+/**
+ * @private The first bytes are decompressed here, and the stream header and
+ * first command checked and renamed (the guard's scanner) and written to
+ * btrfs receive; then `zstd -dc` decompresses the whole stream again from
+ * its first byte, and its output, minus what was already written, goes
+ * from child to child into btrfs receive: the decompressed bytes never
+ * enter this process.
+ */
+async function pipeThroughZstd(source: Readable, compressed: ByteTap, into: Writable, expected: SendStreamExpectation): Promise<Piped> {
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head: { compressed: Buffer[]; prefix: Buffer[]; skip: number };
+  try {
+    head = await readPrefix(chunks, expected);
+    await new Promise<void>((resolve, reject) => into.write(Buffer.concat(head.prefix), (e) => (e ? reject(e) : resolve())));
+  } catch (e) {
+    source.destroy();
+    return { pipeError: e, decompressError: undefined, uncompressedBytes: 0 };
+  }
+  const zstd = decompressInto(into, head.skip);
+  const decompressed = zstd.done.then((bytes) => ({ bytes, error: undefined as unknown }), (e: unknown) => ({ bytes: 0, error: e }));
+  async function* all(): AsyncGenerator<Buffer> {
+    yield* head.compressed;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  }
+  const pipeError = await pipeline(Readable.from(all(), { objectMode: false }), compressed, zstd.stdin).then(() => undefined, (e: unknown) => e);
+  if (pipeError !== undefined) {
+    source.destroy();
+    zstd.kill();
+  }
+  const { bytes, error } = await decompressed;
+  return { pipeError, decompressError: error, uncompressedBytes: bytes };
+}
+
+/**
+ * @private Reads compressed chunks until the send stream's header and first
+ * command have been decompressed and checked: returns those chunks, the
+ * checked (renamed) prefix to write first, and how many decompressed bytes
+ * it replaces.
+ */
+async function readPrefix(chunks: AsyncIterator<Buffer>, expected: SendStreamExpectation): Promise<{ compressed: Buffer[]; prefix: Buffer[]; skip: number }> {
+  // Two scanners over the same bytes: one renames the first command, the other gives its original length.
+  const renaming = new SendStreamScanner(expected);
+  const measuring = new SendStreamScanner({ ...expected, renameTo: undefined });
+  const inflate = createZstdDecompressor();
+  const compressed: Buffer[] = [];
+  let found: { prefix: Buffer[]; skip: number } | undefined;
+  let rejectFailed: (e: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  failed.catch(() => {}); // also raced below; a failure after the prefix was found does not matter
+  inflate.once('error', rejectFailed);
+  inflate.on('data', (chunk: Buffer) => {
+    if (found) return;
+    try {
+      const renamed = renaming.push(chunk);
+      const original = measuring.push(chunk);
+      if (renamed.length >= 2 && original.length >= 2) found = { prefix: renamed.slice(0, 2), skip: original[0]!.length + original[1]!.length };
+    } catch (e) {
+      rejectFailed(e);
+    }
+  });
+  try {
+    while (!found) {
+      const next = await chunks.next();
+      if (next.done) {
+        inflate.end();
+        await Promise.race([new Promise((resolve) => inflate.once('end', resolve)), failed]);
+        if (!found) renaming.end(); // throws: the stream stops before its first command ends
+        break;
+      }
+      compressed.push(next.value);
+      await Promise.race([new Promise<void>((resolve) => inflate.write(next.value, () => resolve())), failed]);
+      // Let the decompressor hand over what it has before asking for more input.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    inflate.destroy();
+  }
+  if (!found) throw new TrowelError('EBADSTREAM', 'Cannot accept the btrfs send stream: it has no first command');
+  return { compressed, ...found };
+}
+
+/** @private Names btrfs receive reports creating ("At subvol NAME", "At snapshot NAME"), as they come. */
+function subvolumesCreated(stderr: Readable): string[] {
+  const names: string[] = [];
+  let partial = '';
+  stderr.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^At (?:subvol|snapshot) (.+)$/.exec(line);
+      if (m) names.push(m[1]!);
+    }
+  });
+  return names;
+}
+
+/** @private Deletes subvolumes a refused stream created beside the staging one (plain names only: nothing outside intoDir). */
+async function removeCreated(intoDir: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    if (name.includes('/') || name === '..' || name === '.') continue;
+    const path = join(intoDir, name);
+    if (await isSubvolume(path)) await deleteSubvolume(path).catch(() => {});
+  }
 }
 
 /** @private A signed manifest for another template, version or parent is a replay, not an answer. */
@@ -284,6 +409,11 @@ function isBrokenPipe(e: unknown): boolean {
 
 /** @private The reason part of an error, without a "Cannot <action>: " prefix it may carry. */
 function reasonOf(e: unknown): string {
+  if (e instanceof CommandError && e.command.startsWith('zstd ')) {
+    // zstd -v starts its stderr with a banner; the last line says what was wrong.
+    const last = e.stderr.trim().split('\n').filter((l) => l && !l.startsWith('***')).at(-1);
+    return `the stream does not decompress (${last?.replace(/^.*?:\s*/, '') ?? `zstd exit status ${e.exitCode}`})`;
+  }
   if (e instanceof CommandError) {
     // btrfs receive announces each subvolume ("At subvol NAME"): not a reason, and NAME is our staging name.
     const tail = e.stderr.trim().split('\n').filter((l) => l && !/^At (subvol|snapshot) /.test(l)).slice(-2).join(' | ');
