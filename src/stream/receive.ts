@@ -15,7 +15,7 @@
  * manifest before the subvolume is kept.
  */
 import type { KeyObject } from 'node:crypto';
-import { lstat, rename, stat } from 'node:fs/promises';
+import { lstat, readdir, rename, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -205,6 +205,8 @@ async function receiveBody(
   });
   const expected = { subvolume: context.subvolume, incremental: context.parent !== null, renameTo: context.staging };
   const compressed = new ByteTap({ hash: true });
+  // What was there before, so a refused stream's cleanup never deletes a subvolume it only tried to create over.
+  const before = new Set(await readdir(options.intoDir));
   const receiver = receive(options.intoDir);
   const created = subvolumesCreated(receiver.child.stderr);
   const received = receiver.done.then(() => undefined, (e: unknown) => e);
@@ -214,6 +216,9 @@ async function receiveBody(
     receiver.child.kill('SIGTERM');
   }
   const receiveError = await received;
+  // The guard checks the whole stream only on the node:zlib path; on the zstd path, btrfs receive names what it created.
+  const others = created.filter((name) => name !== context.staging);
+  if (others.length > 0) await removeCreated(options.intoDir, others.filter((name) => !before.has(name)));
   const transportError = pipeError === undefined && receiveError === undefined && decompressError === undefined ? await transportDone : undefined;
   // A broken pipe into zstd or btrfs receive is explained by their own failure; any other stream error explains theirs.
   if (pipeError !== undefined && !isBrokenPipe(pipeError)) throw pipeError;
@@ -222,10 +227,7 @@ async function receiveBody(
   if (pipeError !== undefined) throw pipeError;
   if (decompressError !== undefined) throw decompressError;
   if (transportError !== undefined) throw transportError;
-  // The guard checks the whole stream only on the node:zlib path; on the zstd path, btrfs receive names what it created.
-  const others = created.filter((name) => name !== context.staging);
   if (others.length > 0) {
-    await removeCreated(options.intoDir, others);
     throw new TrowelError('EBADSTREAM', `Cannot accept the btrfs send stream: it creates a second subvolume (${JSON.stringify(others[0])})`);
   }
   const mismatch = streamMismatch(manifest, {
