@@ -2,7 +2,8 @@
  * Read-only TFTP server: RFC 1350 with options blksize (RFC 2348), tsize and
  * timeout (RFC 2349) and windowsize (RFC 7440).
  *
- * - Every transfer has its own socket on an ephemeral port (the server's TID).
+ * - Every transfer has its own ephemeral port (the server's TID): a socket
+ *   connected to the client, and one that answers other TIDs with error 5.
  * - Write requests are refused with error 2 (access violation).
  * - Requested names are resolved inside `root`: a leading `/` is stripped,
  *   `\` counts as `/`, a `..` that would leave the root and a symlink whose

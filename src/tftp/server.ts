@@ -1,6 +1,6 @@
 /**
  * The listening side: requests arrive on the well-known port; each accepted
- * read gets a {@link TransferSession} with its own socket. Write requests are
+ * read gets a {@link TransferSession} on a port of its own. Write requests are
  * refused (the server is read-only). Bad packets are logged and dropped.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
