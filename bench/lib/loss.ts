@@ -1,11 +1,12 @@
 /**
  * Random packet loss for the lossy runs, and a count of what it dropped.
  * The drop itself is the lab's `dropIncoming` (nftables numgen, since this
- * kernel has no netem); two counters around it, one before (priority -10)
- * and one after (priority 10) its chain at priority 0, tell how many UDP
- * packets arrived and how many survived, so each run reports its real loss.
+ * kernel has no netem); two counters around it in prerouting, one just
+ * before its chain and one just after, tell how many UDP packets (IP
+ * fragments count one each) arrived and how many survived, so each run
+ * reports its real loss.
  */
-import { dropIncoming, type Netns } from '../../src/lab/netns.ts';
+import { dropIncoming, DROP_PRIORITY, type Netns } from '../../src/lab/netns.ts';
 
 const COUNT_TABLE = 'bench_loss_count';
 /** The table name dropIncoming creates. */
@@ -19,11 +20,11 @@ export async function enableLoss(ns: Netns, percent: number): Promise<void> {
  counter survived {
  }
  chain before {
-  type filter hook input priority -10; policy accept;
+  type filter hook prerouting priority ${DROP_PRIORITY - 10}; policy accept;
   meta l4proto udp counter name "arrived"
  }
  chain after {
-  type filter hook input priority 10; policy accept;
+  type filter hook prerouting priority ${DROP_PRIORITY + 10}; policy accept;
   meta l4proto udp counter name "survived"
  }
 }

@@ -116,7 +116,7 @@ const trowel: McastTool = {
   describe: () => [
     `\`trowel mcast receive-file OUT --group ${TROWEL_GROUP} --port ${TROWEL_PORT} --interface 10.x.0.N --key-file K --session S --timeout 120s\``,
     `\`trowel mcast send-file FILE --group ${TROWEL_GROUP} --port ${TROWEL_PORT} --interface 10.x.0.1 --key-file K --session S --rate 900M --min-receivers N --max-wait 60s\``,
-    '(no --mtu: the block size follows the interface MTU, which the summary line reports)',
+    '(no --mtu or --fragments: each block is one ~9 KB datagram, 6 IP fragments at MTU 1500 and one jumbo frame at 9000; the summary line reports the block size)',
   ],
   async startReceiver(ctx, host, index) {
     const output = join(ctx.dir, `trowel-${index}.out`);

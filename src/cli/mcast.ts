@@ -21,7 +21,7 @@ const ENDPOINT_USAGE = `  --group G         IPv4 multicast group, e.g. 239.255.8
   --session N       session id (u32), the same on both ends`;
 
 const USAGE = `usage: trowel mcast send-file FILE --group G --port P --interface ADDR --key-file K --session N
-                         [--rate 900M] [--min-receivers N] [--max-wait 60s] [--mtu M] [--fec K,P]
+                         [--rate 900M] [--min-receivers N] [--max-wait 60s] [--mtu M] [--fragments F] [--fec K,P]
        trowel mcast receive-file OUT --group G --port P --interface ADDR --key-file K --session N
                          [--timeout 120s]
        trowel mcast send ...  (a template session through the server: trowel mcast send --help)
@@ -31,7 +31,9 @@ ${ENDPOINT_USAGE}
   --rate R          send-file: rate cap in bit/s, with k/M/G suffixes (default 900M)
   --min-receivers N send-file: wait for N receivers before sending (default 1)
   --max-wait D      send-file: start anyway after D with at least one receiver (default 60s)
-  --mtu M           send-file: packet size limit (default: the interface's MTU)
+  --mtu M           send-file: the path MTU (default: the interface's MTU)
+  --fragments F     send-file: IP fragments of the MTU per block datagram, 1-16 (default: ~9 KB
+                    datagrams, so 6 at MTU 1500 and 1 with jumbo frames; 1: no fragmentation)
   --fec K,P         send-file: K data blocks per FEC group, P parity blocks sent unasked (default 64,0)
   --timeout D       receive-file: fail when no session is heard for D (default 120s)`;
 
@@ -45,11 +47,12 @@ const OPTIONS = {
   'min-receivers': { type: 'string' },
   'max-wait': { type: 'string' },
   mtu: { type: 'string' },
+  fragments: { type: 'string' },
   fec: { type: 'string' },
   timeout: { type: 'string' },
 } as const;
 
-const SEND_ONLY = ['rate', 'min-receivers', 'max-wait', 'mtu', 'fec'] as const;
+const SEND_ONLY = ['rate', 'min-receivers', 'max-wait', 'mtu', 'fragments', 'fec'] as const;
 const RECEIVE_ONLY = ['timeout'] as const;
 
 const processIo: CommandIo = {
@@ -150,6 +153,7 @@ async function sendFileCommand(file: string, values: Values, io: CommandIo): Pro
       minReceivers: integer(values, 'min-receivers', 1, 100000),
       maxWaitMs: durationMs(values, 'max-wait'),
       mtu: integer(values, 'mtu', 576, 65000),
+      fragments: integer(values, 'fragments', 1, 16),
       fec,
       log: cliLogger(io),
       signal: aborter.signal,

@@ -97,11 +97,17 @@ export async function createTap(ns: Netns, name: string, bridge: string): Promis
   await ns.ip('link', 'set', name, 'up');
 }
 
-/** Drops N% of packets arriving in `ns` (this kernel has no netem; nftables numgen does it). */
+/**
+ * Drops N% of packets arriving in `ns` (this kernel has no netem; nftables
+ * numgen does it). The chain sits in prerouting before defragmentation
+ * (priority -500, below conntrack's -400): each IP fragment is dropped on
+ * its own, so a lost fragment loses its whole datagram, as on a real wire.
+ */
+export const DROP_PRIORITY = -500;
 export async function dropIncoming(ns: Netns, percent: number): Promise<void> {
   if (!(percent > 0 && percent <= 100)) throw new RangeError(`Cannot drop ${percent}% of packets: give 1 to 100`);
   const match = percent >= 100 ? '' : `numgen random mod 100 < ${Math.round(percent)} `;
-  const rules = `table inet trowel_loss {\n chain input {\n  type filter hook input priority 0; policy accept;\n  ${match}drop\n }\n}\n`;
+  const rules = `table inet trowel_loss {\n chain loss {\n  type filter hook prerouting priority ${DROP_PRIORITY}; policy accept;\n  ${match}drop\n }\n}\n`;
   await ns.exec('nft', ['-f', '-'], { input: rules });
 }
 

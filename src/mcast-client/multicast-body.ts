@@ -14,7 +14,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { TrowelError } from '../errors.ts';
-import { blockSizeForMtu, interfaceMtu, receiveFile, type ReceiverReport } from '../mcast/index.ts';
+import { defaultBlockSize, interfaceMtu, receiveFile, type ReceiverReport } from '../mcast/index.ts';
 import { stagingName } from '../stream/receive-staging.ts';
 import type { BodyContext, BodySource } from '../stream/receive.ts';
 import { rangeFetcher } from './fetch-range.ts';
@@ -98,7 +98,7 @@ export async function receiveSession(offer: SessionOffer, options: MulticastBody
  */
 function blockSizeOn(interfaceAddress: string): number | undefined {
   try {
-    return blockSizeForMtu(interfaceMtu(interfaceAddress));
+    return defaultBlockSize(interfaceMtu(interfaceAddress));
   } catch {
     return undefined;
   }

@@ -29,6 +29,8 @@ export class BlockSource {
   private readonly dataGroup: Uint8Array;
   private dataGroupIndex = -1;
   private dataGroupLoaded = 0;
+  /** One block read again for a unicast repair. */
+  private readonly single: Uint8Array;
   /** The group last read for repairs (staged, then in the codec). */
   private readonly repairStaging: Uint8Array;
   private repairGroupIndex = -1;
@@ -41,6 +43,7 @@ export class BlockSource {
     this.availableBytes = availableBytes;
     this.dataGroup = new Uint8Array(layout.groupSize * layout.blockSize);
     this.repairStaging = new Uint8Array(layout.groupSize * layout.blockSize);
+    this.single = new Uint8Array(layout.blockSize);
     this.codec = new FecCodec(layout.groupSize, layout.blockSize);
   }
 
@@ -76,6 +79,13 @@ export class BlockSource {
   parity(group: number, row: number): Uint8Array {
     this.loadRepairGroup(group);
     return this.codec.parity(groupLength(this.layout, group), row);
+  }
+
+  /** Block `block` read again on its own (a view, valid until the next call): a repair one receiver asked for. */
+  blockAgain(block: number): Uint8Array {
+    const length = blockLength(this.layout, block);
+    this.readFully(this.single, 0, length, block * this.layout.blockSize);
+    return this.single.subarray(0, length);
   }
 
   /** Block `index` of group `group` again, for a group whose parity rows are spent. */

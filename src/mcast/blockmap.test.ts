@@ -51,10 +51,19 @@ describe('BlockMap', () => {
   it('lists needs of groups in range, less the parity held, lowest first and at most max', () => {
     const map = new BlockMap(layout);
     for (const b of [0, 1, 2, 3, 4, 6]) map.add(b); // group 0 complete, group 1 lacks 2, group 2 lacks 2
-    expect(map.needs(0, 3, () => 0, 10)).toEqual([{ group: 1, missing: 2 }, { group: 2, missing: 2 }]);
-    expect(map.needs(0, 2, () => 0, 10)).toEqual([{ group: 1, missing: 2 }]);
-    expect(map.needs(0, 3, (g) => (g === 1 ? 2 : 1), 10)).toEqual([{ group: 2, missing: 1 }]);
-    expect(map.needs(2, 3, () => 0, 10)).toEqual([{ group: 2, missing: 2 }]);
-    expect(map.needs(0, 3, () => 0, 1)).toEqual([{ group: 1, missing: 2 }]);
+    expect(map.needs(0, 3, () => 0, 10)).toEqual([{ group: 1, missing: 2, maskLow: 0b1010, maskHigh: 0 }, { group: 2, missing: 2, maskLow: 0b11, maskHigh: 0 }]);
+    expect(map.needs(0, 2, () => 0, 10)).toEqual([{ group: 1, missing: 2, maskLow: 0b1010, maskHigh: 0 }]);
+    expect(map.needs(0, 3, (g) => (g === 1 ? 2 : 1), 10)).toEqual([{ group: 2, missing: 1, maskLow: 0b11, maskHigh: 0 }]);
+    expect(map.needs(2, 3, () => 0, 10)).toEqual([{ group: 2, missing: 2, maskLow: 0b11, maskHigh: 0 }]);
+    expect(map.needs(0, 3, () => 0, 1)).toEqual([{ group: 1, missing: 2, maskLow: 0b1010, maskHigh: 0 }]);
+  });
+
+  it('masks the missing blocks of a group of up to 64 in two 32-bit words, and none for larger groups', () => {
+    const wide = layoutFor(64 * 100, 100, 64);
+    const map = new BlockMap(wide);
+    for (let b = 0; b < 64; b++) if (b !== 0 && b !== 31 && b !== 32 && b !== 63) map.add(b);
+    expect(map.missingMask(0)).toEqual({ maskLow: 0x80000001, maskHigh: 0x80000001 });
+    const huge = new BlockMap(layoutFor(100 * 100, 100, 100));
+    expect(huge.missingMask(0)).toEqual({ maskLow: 0, maskHigh: 0 });
   });
 });

@@ -63,9 +63,24 @@ export class BlockMap {
     const needs: GroupNeed[] = [];
     for (let g = Math.max(from, this.lowestIncomplete); g < until && needs.length < max; g++) {
       const missing = this.groupMissing(g) - held(g);
-      if (missing > 0) needs.push({ group: g, missing });
+      if (missing > 0) needs.push({ group: g, missing, ...this.missingMask(g) });
     }
     return needs;
+  }
+
+  /** Which blocks of group `g` are missing, as a 64-bit mask in two words; zeros for groups over 64 blocks. */
+  missingMask(g: number): { maskLow: number; maskHigh: number } {
+    const length = groupLength(this.layout, g);
+    if (this.layout.groupSize > 64) return { maskLow: 0, maskHigh: 0 };
+    const first = g * this.layout.groupSize;
+    let maskLow = 0;
+    let maskHigh = 0;
+    for (let i = 0; i < length; i++) {
+      if (this.present[first + i] === 1) continue;
+      if (i < 32) maskLow |= 1 << i;
+      else maskHigh |= 1 << (i - 32);
+    }
+    return { maskLow: maskLow >>> 0, maskHigh: maskHigh >>> 0 };
   }
 
   get isComplete(): boolean {

@@ -68,6 +68,8 @@ export interface SenderReport {
   packetsSent: number;
   dataPackets: number;
   repairs: number;
+  /** Of the repairs, those unicast to the one receiver that needed them. */
+  unicastRepairs: number;
   proactive: number;
   badPackets: number;
   receivers: ReceiverSummary[];
@@ -89,6 +91,12 @@ export interface SenderOptions extends McastEndpoint {
   dropAfterMs?: number;
   /** Default: the interface's MTU from /sys/class/net/<if>/mtu (jumbo 9000 honoured). */
   mtu?: number;
+  /**
+   * IP fragments of the MTU per block datagram (1 to 16). Default: as many
+   * as fit in about 9 KB (6 at MTU 1500, 1 with jumbo frames); 1 sends
+   * unfragmented MTU-sized packets (layout.ts, docs/multicast.md).
+   */
+  fragments?: number;
   fec?: FecOptions;
   /**
    * Hard bound on the end of the session: receivers still active this long
@@ -141,6 +149,12 @@ export interface ReceiverOptions extends McastEndpoint {
   receiverId?: number;
   /** Socket receive buffer to ask for (default 16 MiB; Linux caps it at net.core.rmem_max). The sender's window follows what the socket got. */
   receiveBufferBytes?: number;
+  /**
+   * Shorten the kernel's wait for missing IP fragments and raise its memory
+   * for them, in this network namespace, when allowed (root). Default true:
+   * blocks arrive as fragments (src/sys/ip-reassembly.ts).
+   */
+  tuneReassembly?: boolean;
   log?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: { bytes: number; total: number; bytesPerSecond: number }) => void;
@@ -156,4 +170,4 @@ export interface McastReceive {
 export { sendFile } from './sender.ts';
 export { receiveFile } from './receiver.ts';
 export { parseKey } from './key.ts';
-export { blockSizeForMtu, interfaceMtu } from './layout.ts';
+export { defaultBlockSize, interfaceMtu } from './layout.ts';

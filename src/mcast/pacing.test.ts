@@ -82,9 +82,25 @@ describe('LossBaseline', () => {
     expect(baseline.report(0.2)).toBe(true);
   });
 
-  it('trusts only clear congestion before four samples', () => {
+  it('takes the first report as the baseline, and signals a clear rise after it', () => {
     const baseline = new LossBaseline(40, 0.02);
-    expect(baseline.report(0.05)).toBe(false);
-    expect(baseline.report(0.3)).toBe(true);
+    expect(baseline.report(0.3)).toBe(false);
+    const other = new LossBaseline(40, 0.02);
+    expect(other.report(0.05)).toBe(false);
+    expect(other.report(0.3)).toBe(true);
+  });
+
+  it('does not read the noise of heavy random loss as congestion (25% loss of fragmented datagrams)', () => {
+    const baseline = new LossBaseline(40, 0.02);
+    let state = 7;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let signals = 0;
+    for (let i = 0; i < 200; i++) {
+      let lost = 0;
+      for (let p = 0; p < 2000; p++) if (random() < 0.25) lost++;
+      if (baseline.report(lost / 2000, 2000)) signals++;
+    }
+    expect(signals).toBeLessThanOrEqual(2);
+    expect(baseline.report(0.4, 2000)).toBe(true);
   });
 });

@@ -120,8 +120,12 @@ export class RateController {
  * Loss a receiver reports is congestion only beyond what it always loses:
  * random link loss (a bad cable, a lossy Wi-Fi bridge, nftables in the tests)
  * is repaired by FEC and does not go away when the sender slows down, so
- * slowing everyone for it would only hurt. Its baseline is the least loss it
- * reported recently; congestion is loss above baseline + `threshold`.
+ * slowing everyone for it would only hurt. Its baseline is the median of
+ * what it reported recently (the least of them would sit below the steady
+ * level by the samples' own noise, and at 25% loss every other sample
+ * would then read as congestion); congestion is loss above the baseline by
+ * `threshold` plus three standard deviations of a sample of that many
+ * packets. The first report is its own baseline: nothing has changed yet.
  */
 export class LossBaseline {
   private readonly history: number[] = [];
@@ -133,12 +137,13 @@ export class LossBaseline {
     this.threshold = threshold;
   }
 
-  /** Records a report's loss (0..1); true when it signals congestion. */
-  report(loss: number): boolean {
+  /** Records a report's loss (0..1) measured over `packets`; true when it signals congestion. */
+  report(loss: number, packets = 2000): boolean {
     this.history.push(loss);
     if (this.history.length > this.window) this.history.shift();
-    // Until a few reports are in, the least of them is a poor baseline: trust only clear congestion.
-    const baseline = this.history.length < 4 ? 0.05 : Math.min(...this.history);
-    return loss > baseline + this.threshold;
+    const sorted = this.history.slice().sort((a, b) => a - b);
+    const baseline = sorted[(sorted.length - 1) >> 1]!;
+    const noise = 3 * Math.sqrt((baseline * (1 - baseline)) / Math.max(1, packets));
+    return loss > baseline + this.threshold + noise;
   }
 }

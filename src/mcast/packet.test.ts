@@ -16,7 +16,7 @@ function built(hexFields: string[], payload = Buffer.alloc(0)): Buffer {
   return Buffer.concat([body, createHmac('sha256', key).update(body).digest().subarray(0, 16)]);
 }
 
-const HEADER = (type: string) => `5457 01 ${type} 0000002a`; // magic "TW", version 1, type, session 42
+const HEADER = (type: string) => `5457 02 ${type} 0000002a`; // magic "TW", version 2, type, session 42
 
 const cases: { name: string; bytes: Buffer; packet: McastPacket }[] = [
   {
@@ -30,10 +30,10 @@ const cases: { name: string; bytes: Buffer; packet: McastPacket }[] = [
   { name: 'JOIN', bytes: built([HEADER('02'), 'deadbeef']), packet: { type: PacketType.JOIN, session: 42, receiver: 0xdeadbeef } },
   {
     name: 'STATUS',
-    bytes: built([HEADER('03'), '00000007', '00001000', '00000100', '00000200', '00000400', '00000ff0', '00000040', '00800000', '0002', '00000003 01', '00000009 40']),
+    bytes: built([HEADER('03'), '00000007', '00001000', '00000100', '00000200', '00000400', '00000ff0', '00000040', '00800000', '0002', '00000003 01 00000004 00000000', '00000009 40 ffffffff 80000000']),
     packet: {
       type: PacketType.STATUS, session: 42, receiver: 7, seq: 4096, contiguous: 256, complete: 512, rateKiBps: 1024, received: 4080, firstBlock: 64,
-      receiveBuffer: 8 << 20, needs: [{ group: 3, missing: 1 }, { group: 9, missing: 64 }],
+      receiveBuffer: 8 << 20, needs: [{ group: 3, missing: 1, maskLow: 0b100, maskHigh: 0 }, { group: 9, missing: 64, maskLow: 0xffffffff, maskHigh: 0x80000000 }],
     },
   },
   {
@@ -76,9 +76,9 @@ describe('decodePacket', () => {
   });
 
   it('rejects wrong magic, version, unknown type and stray bytes even when correctly signed', () => {
-    expect(() => decodePacket(built(['5458 01 02 0000002a', '00000001']), auth)).toThrow(/not a trowel multicast packet/);
-    expect(() => decodePacket(built(['5457 02 02 0000002a', '00000001']), auth)).toThrow(/of version 1/);
-    expect(() => decodePacket(built(['5457 01 63 0000002a', '00000001']), auth)).toThrow(/unknown type/);
+    expect(() => decodePacket(built(['5458 02 02 0000002a', '00000001']), auth)).toThrow(/not a trowel multicast packet/);
+    expect(() => decodePacket(built(['5457 01 02 0000002a', '00000001']), auth)).toThrow(/of version 2/);
+    expect(() => decodePacket(built(['5457 02 63 0000002a', '00000001']), auth)).toThrow(/unknown type/);
     expect(() => decodePacket(built([HEADER('02'), '00000001 ff']), auth)).toThrow(/stray/);
     expect(() => decodePacket(built([HEADER('06'), '00000001 09']), auth)).toThrow(/reason/);
     expect(() => decodePacket(built([HEADER('03'), '00'.repeat(34), '0003', '00000001 01']), auth)).toThrow(/STATUS/);
@@ -87,7 +87,7 @@ describe('decodePacket', () => {
   it('rejects random garbage without throwing anything but WireError', () => {
     for (let i = 0; i < 2000; i++) {
       const garbage = randomBytes(Math.floor(Math.random() * 100));
-      if (i % 2 === 0 && garbage.length >= 8) garbage.writeUInt32BE(0x54570104, 0);
+      if (i % 2 === 0 && garbage.length >= 8) garbage.writeUInt32BE(0x54570204, 0);
       expect(() => decodePacket(garbage, auth)).toThrow(WireError);
     }
   });
@@ -118,7 +118,7 @@ describe('encodePacket', () => {
 
   it('refuses more STATUS needs than fit a 1500-byte packet', () => {
     const status = cases[2]!.packet;
-    const needs = Array.from({ length: 281 }, (_, group) => ({ group, missing: 1 }));
+    const needs = Array.from({ length: 109 }, (_, group) => ({ group, missing: 1, maskLow: 1, maskHigh: 0 }));
     expect(() => encodePacket({ ...status, needs } as McastPacket, auth)).toThrow(RangeError);
   });
 });

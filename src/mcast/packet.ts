@@ -13,7 +13,8 @@ import { ByteReader, WireError } from '../wire/index.ts';
 import { MAC_LENGTH, type PacketAuth } from './hmac.ts';
 
 export const MAGIC = 0x5457; // "TW"
-export const VERSION = 1;
+/** 2: STATUS needs carry masks of the missing blocks, END is numbered. */
+export const VERSION = 2;
 
 export const PacketType = {
   ANNOUNCE: 1, // sender -> group: session parameters, periodically
@@ -40,8 +41,10 @@ export const DATA_HEADER_LENGTH = HEADER_LENGTH + 8;
 export const PARITY_HEADER_LENGTH = HEADER_LENGTH + 10;
 /** The most a block packet adds to its payload: the PARITY header and the MAC. */
 export const BLOCK_PACKET_OVERHEAD = PARITY_HEADER_LENGTH + MAC_LENGTH;
-/** STATUS entries fit a 1500-byte MTU whatever the block size: (1500 - 28 - 58) / 5. */
-export const MAX_STATUS_ENTRIES = 280;
+/** Bytes of one STATUS need: group, missing count, two 32-bit masks. */
+const NEED_LENGTH = 13;
+/** STATUS entries fit a 1500-byte MTU whatever the block size: (1500 - 28 - 58) / 13. */
+export const MAX_STATUS_ENTRIES = 108;
 
 export interface AnnouncePacket {
   type: typeof PacketType.ANNOUNCE;
@@ -74,10 +77,18 @@ export interface JoinPacket {
   receiver: number;
 }
 
-/** A group this receiver can't complete yet, and how many more symbols it needs. */
+/**
+ * A group this receiver can't complete yet, and how many more symbols it
+ * needs. With groups of up to 64 blocks, also which data blocks it lacks
+ * (bit i of the 64-bit mask: block i of the group; low word first), so a
+ * repair meant for it alone can be the block itself rather than parity
+ * the sender must compute; 0 and 0 when unknown.
+ */
 export interface GroupNeed {
   group: number;
   missing: number;
+  maskLow: number;
+  maskHigh: number;
 }
 
 export interface StatusPacket {
@@ -266,9 +277,9 @@ export function decodePacket(packet: Buffer, auth: PacketAuth): McastPacket {
         receiveBuffer: r.u32(),
       };
       const count = r.u16();
-      if (count * 5 !== r.remaining) throw new WireError(`Cannot parse STATUS: ${count} needs in ${r.remaining} bytes`);
+      if (count * NEED_LENGTH !== r.remaining) throw new WireError(`Cannot parse STATUS: ${count} needs in ${r.remaining} bytes`);
       const needs: GroupNeed[] = [];
-      for (let i = 0; i < count; i++) needs.push({ group: r.u32(), missing: r.u8() });
+      for (let i = 0; i < count; i++) needs.push({ group: r.u32(), missing: r.u8(), maskLow: r.u32(), maskHigh: r.u32() });
       decoded = { type, session, ...head, needs };
       break;
     }
@@ -357,6 +368,8 @@ function writeBody(b: Buffer, p: McastPacket): number {
       for (const n of p.needs) {
         o = b.writeUInt32BE(n.group, o);
         o = b.writeUInt8(Math.min(n.missing, 255), o);
+        o = b.writeUInt32BE(n.maskLow >>> 0, o);
+        o = b.writeUInt32BE(n.maskHigh >>> 0, o);
       }
       return o;
     case PacketType.DATA:
@@ -384,7 +397,7 @@ function writeBody(b: Buffer, p: McastPacket): number {
 /** Encodes a packet into a fresh Buffer (control packets; the data path reuses buffers). */
 export function encodePacket(p: McastPacket, auth: PacketAuth): Buffer {
   const payload = p.type === PacketType.DATA || p.type === PacketType.PARITY ? p.payload.length : 0;
-  const needs = p.type === PacketType.STATUS ? p.needs.length * 5 : 0;
+  const needs = p.type === PacketType.STATUS ? p.needs.length * NEED_LENGTH : 0;
   const out = Buffer.alloc(64 + payload + needs + MAC_LENGTH);
   return out.subarray(0, encodePacketInto(out, p, auth));
 }

@@ -18,6 +18,8 @@ const DEFAULT_RECEIVE_BUFFER = 425984;
 
 export interface ReceiverState {
   id: number;
+  /** Its index in the table's `slots` (small, dense: the repair planner's name for it). */
+  slot: number;
   address: string;
   port: number;
   state: 'active' | 'done' | 'dropped';
@@ -61,6 +63,8 @@ export interface WindowView {
 
 export class ReceiverTable {
   readonly all = new Map<number, ReceiverState>();
+  /** Receivers by slot, in the order they joined. */
+  readonly slots: ReceiverState[] = [];
 
   /** The receiver `id`, added when new (`ackSeq` starts at `seq`: a late joiner must not hold the window back to its first report). */
   touch(id: number, address: string, port: number, now: number, seq: number): { receiver: ReceiverState; added: boolean } {
@@ -68,10 +72,11 @@ export class ReceiverTable {
     const added = !r;
     if (!r) {
       r = {
-        id, address, port, state: 'active', lastHeard: now, complete: 0, lastProgress: now, loss: 0, baseline: new LossBaseline(),
+        id, slot: this.slots.length, address, port, state: 'active', lastHeard: now, complete: 0, lastProgress: now, loss: 0, baseline: new LossBaseline(),
         congestedSince: undefined, ackSeq: seq, receiveBuffer: DEFAULT_RECEIVE_BUFFER, sampleSeq: -1, sampleReceived: 0, slowSeconds: 0,
       };
       this.all.set(id, r);
+      this.slots.push(r);
     }
     r.lastHeard = now;
     r.port = port;
@@ -131,7 +136,7 @@ export class ReceiverTable {
     r.loss = Math.max(0, 1 - (p.received - r.sampleReceived) / expected);
     r.sampleSeq = p.seq;
     r.sampleReceived = p.received;
-    if (r.baseline.report(r.loss)) {
+    if (r.baseline.report(r.loss, expected)) {
       r.congestedSince ??= now;
       return true;
     }

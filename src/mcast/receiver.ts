@@ -32,6 +32,7 @@ import {
   Phase,
 } from './packet.ts';
 import { abortError, bindSocket, closeQuietly, socketError } from './sockets.ts';
+import { tuneIpReassembly } from '../sys/ip-reassembly.ts';
 import { Spool } from './spool.ts';
 import { SpoolReader } from './spool-reader.ts';
 
@@ -135,6 +136,13 @@ class Receiver {
 
   private async open(): Promise<void> {
     const { group, port, interfaceAddress } = this.options;
+    // Blocks come as IP fragments: without this one lossy minute makes the kernel refuse them all (src/sys/ip-reassembly.ts).
+    if (this.options.tuneReassembly !== false) {
+      const tuning = await tuneIpReassembly();
+      if (tuning.changed.length > 0) this.log.info('mcast.reassembly_tuned', { changed: tuning.changed });
+      if (tuning.refused) this.log.info('mcast.reassembly_untuned', { reason: tuning.refused, timeSeconds: tuning.timeSeconds, highThreshBytes: tuning.highThreshBytes });
+    }
+    if (this.finished) return;
     const data = createSocket({ type: 'udp4', reuseAddr: true });
     this.data = data;
     const control = createSocket({ type: 'udp4' });
@@ -194,7 +202,7 @@ class Receiver {
         return;
       }
       this.lastHeard = Date.now();
-      this.onData(dataSeq(msg), dataBlock(msg), msg);
+      this.onData(dataSeq(msg), dataBlock(msg), msg, from !== undefined);
       return this.maybeAck();
     }
     if (peekType(msg) !== 0 && peekSession(msg) !== this.options.sessionId) {
@@ -209,12 +217,13 @@ class Receiver {
     this.lastHeard = Date.now();
     switch (p.type) {
       case PacketType.PARITY:
-        this.onParity(p.seq, p.group, p.index, p.payload);
+        this.onParity(p.seq, p.group, p.index, p.payload, from !== undefined);
         return this.maybeAck();
       case PacketType.ANNOUNCE:
         return this.onAnnounce(p, from);
       case PacketType.END:
-        this.noteSeqBound(p.seq);
+        // END is numbered like a block packet (sender.ts sendEnd).
+        if (from !== undefined) this.noteSeq(p.seq, true);
         if (this.layout) this.passedGroups = this.layout.groupCount;
         if (p.final && !this.map?.isComplete) return this.fallBack('the sender ended the session');
         return this.sendStatus(true);
@@ -289,7 +298,12 @@ class Receiver {
     if (end > 0) this.fetch(0, end);
   }
 
-  private noteSeq(seq: number): void {
+  /**
+   * A block packet arrived. Unicast repairs (on the control socket) reuse the
+   * last multicast sequence number: they are neither counted nor move it.
+   */
+  private noteSeq(seq: number, multicast: boolean): void {
+    if (!multicast) return;
     this.sinceStatus++;
     this.received++;
     if (this.firstSeq < 0) this.firstSeq = seq;
@@ -302,14 +316,14 @@ class Receiver {
   }
 
   /** A DATA packet whose MAC checked out; its payload is read in place. */
-  private onData(seq: number, block: number, packet: Buffer): void {
+  private onData(seq: number, block: number, packet: Buffer, multicast: boolean): void {
     const layout = this.layout;
     if (!layout || this.fallingBack) return;
     if (block >= layout.blockCount || dataPayloadLength(packet) !== blockLength(layout, block)) {
       this.badPackets++;
       return;
     }
-    this.noteSeq(seq);
+    this.noteSeq(seq, multicast);
     if (this.firstGroup === undefined) this.decideFirstGroup(block);
     const g = (block / layout.groupSize) | 0;
     const passed = ((block + 1) / layout.groupSize) | 0;
@@ -318,20 +332,23 @@ class Receiver {
       this.duplicates++;
       return;
     }
-    this.spool!.write(block * layout.blockSize, packet, DATA_HEADER_LENGTH, DATA_HEADER_LENGTH + dataPayloadLength(packet));
+    const end = DATA_HEADER_LENGTH + dataPayloadLength(packet);
+    // A unicast repair lands out of order: written on its own, it doesn't break up the gathered run of multicast blocks.
+    if (multicast) this.spool!.write(block * layout.blockSize, packet, DATA_HEADER_LENGTH, end);
+    else this.spool!.writeAt(block * layout.blockSize, packet.subarray(DATA_HEADER_LENGTH, end));
     const stored = this.parity.get(g);
     if (stored && stored.length >= this.map!.groupMissing(g)) this.rebuild(g);
     this.progressed();
   }
 
-  private onParity(seq: number, group: number, row: number, payload: Buffer): void {
+  private onParity(seq: number, group: number, row: number, payload: Buffer, multicast: boolean): void {
     const layout = this.layout;
     if (!layout || this.fallingBack) return;
     if (group >= layout.groupCount || payload.length !== layout.blockSize) {
       this.badPackets++;
       return;
     }
-    this.noteSeq(seq);
+    this.noteSeq(seq, multicast);
     if (group + 1 > this.passedGroups) this.passedGroups = group + 1;
     const missing = this.map!.groupMissing(group);
     let stored = this.parity.get(group);

@@ -15,7 +15,7 @@ import { BlockSource, openSourceFile } from './block-source.ts';
 import { maxParityRows } from './fec.ts';
 import { PacketAuth } from './hmac.ts';
 import type { ReceiverSummary, SenderOptions, SenderReport, SenderStats } from './index.ts';
-import { blockSizeForMtu, groupLength, interfaceMtu, IP_UDP_OVERHEAD, layoutFor, type Layout } from './layout.ts';
+import { blockSizeForDatagram, datagramSize, defaultFragments, groupLength, interfaceMtu, IP_UDP_OVERHEAD, layoutFor, type Layout } from './layout.ts';
 import {
   DATA_HEADER_LENGTH,
   packetOfSession,
@@ -93,6 +93,9 @@ class Sender {
   private packetsSent = 0;
   private dataPackets = 0;
   private repairs = 0;
+  private unicastRepairs = 0;
+  /** Where the packet nextPacket() just built goes, when it is a unicast repair. */
+  private unicastTo: ReceiverState | undefined;
   private proactiveSent = 0;
   private badPackets = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -116,6 +119,7 @@ class Sender {
     this.auth = new PacketAuth(options.key);
     this.log = options.log ?? silentLogger;
     const mtu = options.mtu ?? interfaceMtu(options.interfaceAddress);
+    const datagram = datagramSize(mtu, options.fragments ?? defaultFragments(mtu));
     const groupSize = options.fec?.groupSize ?? DEFAULT_GROUP_SIZE;
     this.proactive = options.fec?.proactiveParity ?? 0;
     if (!Number.isInteger(groupSize) || groupSize < 1 || groupSize > 255) throw new RangeError(`Cannot use FEC groups of ${groupSize} blocks: give 1 to 255`);
@@ -124,12 +128,12 @@ class Sender {
     }
     if (!(options.rateBitsPerSecond > 0)) throw new RangeError(`Cannot send at ${options.rateBitsPerSecond} bit/s`);
     const { fd, size } = openSourceFile(options.file);
-    this.layout = layoutFor(options.totalBytes ?? size, blockSizeForMtu(mtu), groupSize);
+    this.layout = layoutFor(options.totalBytes ?? size, blockSizeForDatagram(datagram), groupSize);
     this.source = new BlockSource(fd, options.file, this.layout, options.availableBytes);
     this.planner = new RepairPlanner(this.layout.groupCount);
     this.aimd = new RateController({ capBitsPerSecond: options.rateBitsPerSecond });
     this.bucket = new TokenBucket(options.rateBitsPerSecond, performance.now());
-    const frameSize = mtu - IP_UDP_OVERHEAD;
+    const frameSize = datagram - IP_UDP_OVERHEAD;
     this.frameSize = frameSize;
     const slab = Buffer.alloc(frameSize * RING);
     this.ring = Array.from({ length: RING }, (_, i) => slab.subarray(i * frameSize, (i + 1) * frameSize));
@@ -230,8 +234,10 @@ class Sender {
       this.log.debug('mcast.rate_down', { receiver: r.id, loss: r.loss, rate: Math.round(this.aimd.rate) });
     }
     const sentGroups = this.phase === Phase.ENDING ? this.layout.groupCount : Math.floor(this.nextBlock / this.layout.groupSize);
+    // While data flows a receiver may lag far behind the clock (its socket buffer): only sequence numbers tell freshness then.
+    const clock = this.phase === Phase.ENDING ? now : 0;
     for (const need of p.needs) {
-      if (need.group < sentGroups) this.planner.need(need.group, Math.min(need.missing, groupLength(this.layout, need.group)), p.seq);
+      if (need.group < sentGroups) this.planner.need(need.group, Math.min(need.missing, groupLength(this.layout, need.group)), p.seq, r.slot, clock, need.maskLow, need.maskHigh);
     }
     if (!this.planner.isEmpty || this.windowBlocked) this.kick();
   }
@@ -323,7 +329,14 @@ class Sender {
         break;
       }
       this.bucket.give(this.frameSize - length);
-      data.send(this.ring[this.ringIndex]!.subarray(0, length));
+      const frame = this.ring[this.ringIndex]!.subarray(0, length);
+      const to = this.unicastTo;
+      if (to) {
+        this.unicastTo = undefined;
+        this.control?.send(frame, to.port, to.address);
+      } else {
+        data.send(frame);
+      }
       this.ringIndex = (this.ringIndex + 1) % RING;
       this.packetsSent++;
       this.sentBytes += length;
@@ -361,12 +374,20 @@ class Sender {
     const frame = this.ring[this.ringIndex]!;
     const repair = this.planner.next();
     if (repair) {
-      const { group, symbol, proactive } = repair;
+      const { group, symbol, proactive, to, block } = repair;
       const k = groupLength(this.layout, group);
       const rows = maxParityRows(this.layout.groupSize);
-      const seq = this.seq + 1;
+      // A unicast repair takes no multicast sequence number: the others must not count it as lost.
+      this.unicastTo = to === undefined ? undefined : this.receivers.slots[to];
+      const seq = this.unicastTo ? this.seq : this.seq + 1;
       let length: number;
-      if (symbol < rows) {
+      if (block !== undefined) {
+        // The one receiver that asked said which blocks it lacks: the block itself, no parity to compute.
+        const index = group * this.layout.groupSize + block;
+        const bytes = this.source.blockAgain(index);
+        frame.set(bytes, DATA_HEADER_LENGTH);
+        length = sealData(frame, this.options.sessionId, seq, index, bytes.length, this.auth);
+      } else if (symbol < rows) {
         frame.set(this.source.parity(group, symbol), PARITY_HEADER_LENGTH);
         length = sealParity(frame, this.options.sessionId, seq, group, symbol, this.layout.blockSize, this.auth);
       } else {
@@ -377,9 +398,10 @@ class Sender {
         length = sealData(frame, this.options.sessionId, seq, group * this.layout.groupSize + index, bytes.length, this.auth);
       }
       this.seq = seq;
-      this.planner.sent(group, seq);
+      this.planner.sent(group, seq, this.unicastTo ? Date.now() : 0);
       if (proactive) this.proactiveSent++;
       else this.repairs++;
+      if (this.unicastTo) this.unicastRepairs++;
       return length;
     }
     if (this.nextBlock < this.source.availableBlocks()) {
@@ -485,8 +507,15 @@ class Sender {
     this.sendEnd(false, this.endingSince);
   }
 
+  /**
+   * END takes a sequence number of its own, like a block packet: a receiver
+   * that saw it has seen everything sent before, which is what tells the
+   * repair planner that a unicast repair had time to arrive (nothing else
+   * is multicast once the data is out).
+   */
   private sendEnd(final: boolean, now: number): void {
     this.lastEnd = now;
+    this.seq++;
     this.data?.send(encodePacket({ type: PacketType.END, session: this.options.sessionId, seq: this.seq, blockCount: this.layout.blockCount, final }, this.auth));
   }
 
@@ -563,6 +592,7 @@ class Sender {
       packetsSent: this.packetsSent,
       dataPackets: this.dataPackets,
       repairs: this.repairs,
+      unicastRepairs: this.unicastRepairs,
       proactive: this.proactiveSent,
       badPackets: this.badPackets,
       receivers: [...this.receivers.all.values()].map((r): ReceiverSummary => ({ id: r.id, address: r.address, state: r.state, reason: r.reason, loss: r.loss })),
