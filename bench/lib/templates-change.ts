@@ -9,6 +9,7 @@ import { randomFillSync } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
 export interface TreeFile {
   path: string;
@@ -51,17 +52,7 @@ export async function listFiles(root: string): Promise<TreeFile[]> {
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** mulberry32: a small seeded generator of floats in [0, 1), so the choice is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** `percent`% of `items` (at least one), chosen without repetition by a seeded shuffle; in their original order. */
 export function pickPercent<T>(items: readonly T[], percent: number, seed: number): T[] {

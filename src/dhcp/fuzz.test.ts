@@ -20,24 +20,13 @@ import { LeaseStore } from './leases.ts';
 import { clientMac, messageType } from './packet.ts';
 import { ProxyHandler } from './proxy.ts';
 import { startDhcpServer } from './server.ts';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
 const SEED = Number(process.env.TROWEL_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const seeds = fixtureNames().map(loadFixture);
 
-/** mulberry32: small, fast, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function mutator(seed: number): () => Buffer {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]) => xs[int(xs.length)]!;
   const interesting = [0, 1, 2, 3, 52, 53, 54, 55, 57, 60, 61, 77, 93, 97, 175, 255];
