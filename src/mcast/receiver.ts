@@ -158,10 +158,14 @@ class Receiver {
       throw socketError('join', `${group}:${port} on ${interfaceAddress}`, e);
     }
     if (this.finished) return;
-    try {
-      data.setRecvBufferSize(this.options.receiveBufferBytes ?? RECEIVE_BUFFER);
-    } catch {
-      // Refused: the sender sizes its window to what the socket got.
+    for (const socket of [data, control]) {
+      try {
+        // The control socket too: unicast repairs come to it in bursts of whole blocks, which Linux's default
+        // buffer (~208 KiB, a dozen 9 KB datagrams) would mostly drop, to be asked for again.
+        socket.setRecvBufferSize(this.options.receiveBufferBytes ?? RECEIVE_BUFFER);
+      } catch {
+        // Refused: the sender sizes its window to what the data socket got.
+      }
     }
     this.receiveBuffer = data.getRecvBufferSize();
     // No closure per packet: the handlers run for every datagram.
