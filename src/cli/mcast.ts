@@ -9,7 +9,7 @@ import { isIPv4 } from 'node:net';
 import { parseDurationSeconds } from '../config/duration.ts';
 import { describeError, TrowelError } from '../errors.ts';
 import { createLogger, type Logger, LogLevel, type LogLevelName } from '../log/logger.ts';
-import { parseKey, receiveFile, sendFile } from '../mcast/index.ts';
+import { MAX_FRAGMENTS, parseKey, receiveFile, sendFile } from '../mcast/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { mcastSendCommand } from './mcast-send.ts';
 import type { CommandIo } from './machines.ts';
@@ -153,7 +153,7 @@ async function sendFileCommand(file: string, values: Values, io: CommandIo): Pro
       minReceivers: integer(values, 'min-receivers', 1, 100000),
       maxWaitMs: durationMs(values, 'max-wait'),
       mtu: integer(values, 'mtu', 576, 65000),
-      fragments: integer(values, 'fragments', 1, 16),
+      fragments: integer(values, 'fragments', 1, MAX_FRAGMENTS),
       fec,
       log: cliLogger(io),
       signal: aborter.signal,

@@ -170,4 +170,4 @@ export interface McastReceive {
 export { sendFile } from './sender.ts';
 export { receiveFile } from './receiver.ts';
 export { parseKey } from './key.ts';
-export { defaultBlockSize, interfaceMtu } from './layout.ts';
+export { defaultBlockSize, interfaceMtu, MAX_FRAGMENTS } from './layout.ts';
