@@ -9,7 +9,7 @@ import { isIPv4 } from 'node:net';
 import { parseDurationSeconds } from '../config/duration.ts';
 import { describeError, TrowelError } from '../errors.ts';
 import { createLogger, type Logger, LogLevel, type LogLevelName } from '../log/logger.ts';
-import { MAX_FRAGMENTS, parseKey, receiveFile, sendFile } from '../mcast/index.ts';
+import { MAX_FRAGMENTS, MAX_PACK, parseKey, receiveFile, sendFile } from '../mcast/index.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import { mcastSendCommand } from './mcast-send.ts';
 import type { CommandIo } from './machines.ts';
@@ -21,7 +21,7 @@ const ENDPOINT_USAGE = `  --group G         IPv4 multicast group, e.g. 239.255.8
   --session N       session id (u32), the same on both ends`;
 
 const USAGE = `usage: trowel mcast send-file FILE --group G --port P --interface ADDR --key-file K --session N
-                         [--rate 900M] [--min-receivers N] [--max-wait 60s] [--mtu M] [--fragments F] [--fec K,P]
+                         [--rate 900M] [--min-receivers N] [--max-wait 60s] [--mtu M] [--fragments F] [--pack B] [--fec K,P]
        trowel mcast receive-file OUT --group G --port P --interface ADDR --key-file K --session N
                          [--timeout 120s]
        trowel mcast send ...  (a template session through the server: trowel mcast send --help)
@@ -34,6 +34,8 @@ ${ENDPOINT_USAGE}
   --mtu M           send-file: the path MTU (default: the interface's MTU)
   --fragments F     send-file: IP fragments of the MTU per block datagram, 1-16 (default: ~9 KB
                     datagrams, so 6 at MTU 1500 and 1 with jumbo frames; 1: no fragmentation)
+  --pack B          send-file: blocks per data datagram at most, 1-16, fewer while a receiver loses
+                    many (default: 2 for ~9 KB blocks; 1: no packing)
   --fec K,P         send-file: K data blocks per FEC group, P parity blocks sent unasked (default 64,0)
   --timeout D       receive-file: fail when no session is heard for D (default 120s)`;
 
@@ -48,11 +50,12 @@ const OPTIONS = {
   'max-wait': { type: 'string' },
   mtu: { type: 'string' },
   fragments: { type: 'string' },
+  pack: { type: 'string' },
   fec: { type: 'string' },
   timeout: { type: 'string' },
 } as const;
 
-const SEND_ONLY = ['rate', 'min-receivers', 'max-wait', 'mtu', 'fragments', 'fec'] as const;
+const SEND_ONLY = ['rate', 'min-receivers', 'max-wait', 'mtu', 'fragments', 'pack', 'fec'] as const;
 const RECEIVE_ONLY = ['timeout'] as const;
 
 const processIo: CommandIo = {
@@ -154,6 +157,7 @@ async function sendFileCommand(file: string, values: Values, io: CommandIo): Pro
       maxWaitMs: durationMs(values, 'max-wait'),
       mtu: integer(values, 'mtu', 576, 65000),
       fragments: integer(values, 'fragments', 1, MAX_FRAGMENTS),
+      pack: integer(values, 'pack', 1, MAX_PACK),
       fec,
       log: cliLogger(io),
       signal: aborter.signal,

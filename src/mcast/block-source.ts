@@ -57,6 +57,14 @@ export class BlockSource {
 
   /** Block `block`'s bytes (a view, valid until the next call); it must be available. */
   dataBlock(block: number): Uint8Array {
+    return this.dataRun(block, 1);
+  }
+
+  /**
+   * The bytes of blocks [block, block + count), one after the other (a view,
+   * valid until the next call); they must be available and in one group.
+   */
+  dataRun(block: number, count: number): Uint8Array {
     const { groupSize, blockSize } = this.layout;
     const group = Math.floor(block / groupSize);
     if (group !== this.dataGroupIndex) {
@@ -64,7 +72,8 @@ export class BlockSource {
       this.dataGroupLoaded = 0;
     }
     const index = block - group * groupSize;
-    if (index >= this.dataGroupLoaded) {
+    const lastIndex = index + count - 1;
+    if (lastIndex >= this.dataGroupLoaded) {
       // Up to the group's end, or what exists of it (tee mode).
       const end = Math.min(groupLength(this.layout, group), this.availableBlocks() - group * groupSize);
       const from = this.dataGroupLoaded * blockSize;
@@ -72,7 +81,8 @@ export class BlockSource {
       this.readFully(this.dataGroup, from, to - from, group * groupSize * blockSize + from);
       this.dataGroupLoaded = end;
     }
-    return this.dataGroup.subarray(index * blockSize, index * blockSize + blockLength(this.layout, block));
+    if (lastIndex >= this.dataGroupLoaded) throw new RangeError(`Cannot read blocks ${block}-${block + count - 1}: not all in group ${group} as far as it exists`);
+    return this.dataGroup.subarray(index * blockSize, lastIndex * blockSize + blockLength(this.layout, block + count - 1));
   }
 
   /** Parity row `row` of group `group` (a view, valid until the next call). */

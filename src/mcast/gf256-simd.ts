@@ -7,79 +7,14 @@
  * sender repairing 5% loss computes tens of parity blocks per millisecond
  * of line rate.
  *
- * The module is assembled here from named opcodes (no toolchain, nothing
- * to download). Memory layout: [0, 8192) the nibble tables of all 256
- * coefficients (lo[16] then hi[16] each); callers own the rest.
+ * The module is assembled at start-up from named opcodes (wasm-asm.ts).
+ * Memory layout: [0, 8192) the nibble tables of all 256 coefficients
+ * (lo[16] then hi[16] each); callers own the rest.
  */
 import { MUL } from './gf256.ts';
+import { assemble, body, compileOrNull, I32, op, V128 } from './wasm-asm.ts';
 
 export const TABLES_BYTES = 256 * 32;
-
-// ---- a tiny assembler ---------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function vector(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  brIf: (depth: number) => [0x0d, ...uleb(depth)],
-  call: (f: number) => [0x10, ...uleb(f)],
-  get: (l: number) => [0x20, ...uleb(l)],
-  set: (l: number) => [0x21, ...uleb(l)],
-  tee: (l: number) => [0x22, ...uleb(l)],
-  i32Const: (v: number) => [0x41, ...sleb(v)],
-  i32Load8u: [0x2d, 0, 0],
-  i32LeS: [0x4c],
-  i32GtS: [0x4a],
-  i32Add: [0x6a],
-  i32Sub: [0x6b],
-  i32Shl: [0x74],
-  v128Load: (offset: number) => [0xfd, ...uleb(0x00), 0, ...uleb(offset)],
-  v128Store: [0xfd, ...uleb(0x0b), 0, 0],
-  swizzle: [0xfd, ...uleb(0x0e)],
-  splat8: [0xfd, ...uleb(0x0f)],
-  and: [0xfd, ...uleb(0x4e)],
-  xor: [0xfd, ...uleb(0x51)],
-  shrU8: [0xfd, ...uleb(0x6d)],
-};
-
-function body(locals: [count: number, type: number][], code: number[][]): number[] {
-  const bytes = [...vector(locals.map(([n, t]) => [...uleb(n), t])), ...code.flat(), ...op.end];
-  return [...uleb(bytes.length), ...bytes];
-}
 
 /**
  * mul_add(dst, src, len, table): dst[i] ^= c * src[i] for len bytes (a
@@ -123,16 +58,10 @@ const combine = body([], [
 ]);
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const type = (params: number) => [0x60, ...vector(Array.from({ length: params }, () => [I32])), 0];
-  const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'ascii')];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector([type(4), type(6)])),
-    ...section(3, vector([[0], [1]])),
-    ...section(5, vector([[0x00, ...uleb(1)]])),
-    ...section(7, vector([[...name('memory'), 0x02, 0], [...name('mul_add'), 0x00, 0], [...name('combine'), 0x00, 1]])),
-    ...section(10, [...uleb(2), ...mulAdd, ...combine]),
-  ]);
+  return assemble([
+    { name: 'mul_add', params: [I32, I32, I32, I32], results: [], body: mulAdd },
+    { name: 'combine', params: [I32, I32, I32, I32, I32, I32], results: [], body: combine },
+  ], 1);
 }
 
 /** The compiled SIMD module; null once compiling it failed (no SIMD here). */
@@ -151,13 +80,7 @@ export interface SimdKernel {
  * CPU model lacks it, so do some old machines).
  */
 export function createSimdKernel(bytes: number): SimdKernel {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(moduleBytes());
-    } catch {
-      compiled = null;
-    }
-  }
+  if (compiled === undefined) compiled = compileOrNull(moduleBytes());
   if (compiled === null) return createScalarKernel(bytes);
   const instance = new WebAssembly.Instance(compiled);
   const exports = instance.exports as unknown as {

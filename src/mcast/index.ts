@@ -97,6 +97,12 @@ export interface SenderOptions extends McastEndpoint {
    * unfragmented MTU-sized packets (layout.ts, docs/multicast.md).
    */
   fragments?: number;
+  /**
+   * Blocks a DATA datagram carries at most (1 to 16); the sender packs fewer
+   * while some receiver loses many datagrams. Default: 2 for ~9 KB blocks,
+   * so datagrams of ~18 KB (packing.ts); 1 turns packing off.
+   */
+  pack?: number;
   fec?: FecOptions;
   /**
    * Hard bound on the end of the session: receivers still active this long
@@ -127,12 +133,14 @@ export interface ReceiverReport {
   duplicates: number;
   /** Blocks rebuilt from parity. */
   repaired: number;
-  /** Packets this receiver lost, counted from the sender's sequence numbers. */
+  /** Packets this receiver lost, counted from the sender's sequence numbers (a packet may carry several blocks). */
   lost: number;
+  /** Blocks that did not come with the multicast data stream (lost, or sent before a late join): what repairs and fetches made up. */
+  missedBlocks: number;
   loss: number;
   /** Bytes fetched with fetchRange (late join prefix or after a drop). */
   fetchedBytes: number;
-  /** Packets rejected: bad HMAC, unparsable, wrong session. */
+  /** Packets rejected: bad MAC, unparsable, wrong session. */
   badPackets: number;
   /** The sender dropped this receiver (it finished through fetchRange). */
   dropped: boolean;
@@ -171,3 +179,4 @@ export { sendFile } from './sender.ts';
 export { receiveFile } from './receiver.ts';
 export { parseKey } from './key.ts';
 export { defaultBlockSize, interfaceMtu, MAX_FRAGMENTS } from './layout.ts';
+export { MAX_PACK } from './packing.ts';

@@ -3,7 +3,7 @@
  * optional trailing newline) so a key can be made with `openssl rand -hex 32`.
  */
 import { TrowelError } from '../errors.ts';
-import { KEY_LENGTH } from './hmac.ts';
+import { KEY_LENGTH } from './mac.ts';
 
 export function parseKey(content: Buffer, source = 'key'): Buffer {
   if (content.length === KEY_LENGTH) return Buffer.from(content);

@@ -1,7 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../wire/index.ts';
-import { PacketAuth } from './hmac.ts';
+import { referenceMac } from '../../test/helpers/mcast-reference-mac.ts';
+import { PacketAuth } from './mac.ts';
 import {
   DATA_HEADER_LENGTH, dataBlock, dataPayloadLength, dataSeq, decodePacket, encodePacket, packetOfSession, encodePacketInto, isDataPacket, type McastPacket, PacketType,
   PARITY_HEADER_LENGTH, peekSession, peekType, Phase, sealData, sealParity,
@@ -10,13 +11,13 @@ import {
 const key = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
 const auth = new PacketAuth(key);
 
-/** The expected bytes, built from hex fields and node's own HMAC, never by the encoder under test. */
+/** The expected bytes, built from hex fields and the MAC's reference, never by the encoder under test. */
 function built(hexFields: string[], payload = Buffer.alloc(0)): Buffer {
   const body = Buffer.concat([Buffer.from(hexFields.join('').replace(/\s+/g, ''), 'hex'), payload]);
-  return Buffer.concat([body, createHmac('sha256', key).update(body).digest().subarray(0, 16)]);
+  return Buffer.concat([body, referenceMac(key, body)]);
 }
 
-const HEADER = (type: string) => `5457 02 ${type} 0000002a`; // magic "TW", version 2, type, session 42
+const HEADER = (type: string) => `5457 03 ${type} 0000002a`; // magic "TW", version 3, type, session 42
 
 const cases: { name: string; bytes: Buffer; packet: McastPacket }[] = [
   {
@@ -77,8 +78,8 @@ describe('decodePacket', () => {
 
   it('rejects wrong magic, version, unknown type and stray bytes even when correctly signed', () => {
     expect(() => decodePacket(built(['5458 02 02 0000002a', '00000001']), auth)).toThrow(/not a trowel multicast packet/);
-    expect(() => decodePacket(built(['5457 01 02 0000002a', '00000001']), auth)).toThrow(/of version 2/);
-    expect(() => decodePacket(built(['5457 02 63 0000002a', '00000001']), auth)).toThrow(/unknown type/);
+    expect(() => decodePacket(built(['5457 02 02 0000002a', '00000001']), auth)).toThrow(/of version 3/);
+    expect(() => decodePacket(built(['5457 03 63 0000002a', '00000001']), auth)).toThrow(/unknown type/);
     expect(() => decodePacket(built([HEADER('02'), '00000001 ff']), auth)).toThrow(/stray/);
     expect(() => decodePacket(built([HEADER('06'), '00000001 09']), auth)).toThrow(/reason/);
     expect(() => decodePacket(built([HEADER('03'), '00'.repeat(34), '0003', '00000001 01']), auth)).toThrow(/STATUS/);

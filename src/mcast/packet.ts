@@ -4,17 +4,18 @@
  *
  *   magic u16 "TW" | version u8 | type u8 | session u32 | body | MAC 16 bytes
  *
- * with the MAC a truncated HMAC-SHA256 over everything before it (hmac.ts).
+ * with the MAC over everything before it: a truncated HMAC-SHA256 of the
+ * length and the NH hash of those bytes (mac.ts).
  * `decodePacket` throws {@link WireError} for anything short, foreign, forged
  * or of an unknown kind; callers count it and drop it, never fail on it.
  * Integers are big-endian; 64-bit sizes travel as two u32 halves.
  */
 import { ByteReader, WireError } from '../wire/index.ts';
-import { MAC_LENGTH, type PacketAuth } from './hmac.ts';
+import { MAC_LENGTH, type PacketAuth } from './mac.ts';
 
 export const MAGIC = 0x5457; // "TW"
-/** 2: STATUS needs carry masks of the missing blocks, END is numbered. */
-export const VERSION = 2;
+/** 2: STATUS needs carry masks of the missing blocks, END is numbered. 3: the MAC is HMAC over NH of the packet (mac.ts). */
+export const VERSION = 3;
 
 export const PacketType = {
   ANNOUNCE: 1, // sender -> group: session parameters, periodically

@@ -112,6 +112,13 @@ export class ReceiverTable {
     return { size, left: holder.ackSeq, holder };
   }
 
+  /** The highest datagram loss among active receivers (0 with none). */
+  worstActiveLoss(): number {
+    let worst = 0;
+    for (const r of this.all.values()) if (r.state === 'active' && r.loss > worst) worst = r.loss;
+    return worst;
+  }
+
   counts(): { active: number; done: number; dropped: number; worstLoss: number } {
     const c = { active: 0, done: 0, dropped: 0, worstLoss: 0 };
     for (const r of this.all.values()) {

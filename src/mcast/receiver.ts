@@ -12,9 +12,10 @@ import { silentLogger } from '../log/logger.ts';
 import { BlockMap } from './blockmap.ts';
 import { FecCodec, type ParitySymbol } from './fec.ts';
 import { fetchInto } from './fetch-into.ts';
-import { PacketAuth } from './hmac.ts';
+import { PacketAuth } from './mac.ts';
 import type { McastReceive, ReceiverOptions, ReceiverReport } from './index.ts';
 import { blockLength, groupLength, layoutFor, type Layout } from './layout.ts';
+import { runLength } from './packing.ts';
 import {
   type AnnouncePacket,
   DATA_HEADER_LENGTH,
@@ -33,6 +34,7 @@ import {
 } from './packet.ts';
 import { abortError, bindSocket, closeQuietly, socketError } from './sockets.ts';
 import { tuneIpReassembly } from '../sys/ip-reassembly.ts';
+import { tuneGcForDatagrams } from './gc-tuning.ts';
 import { Spool } from './spool.ts';
 import { SpoolReader } from './spool-reader.ts';
 
@@ -90,6 +92,8 @@ class Receiver {
   private firstSeq = -1;
 
   private duplicates = 0;
+  /** Blocks that came with the multicast data stream (not repairs, parity or fetches). */
+  private multicastBlocks = 0;
   private repaired = 0;
   private badPackets = 0;
   private fetchedBytes = 0;
@@ -113,6 +117,7 @@ class Receiver {
   constructor(options: ReceiverOptions) {
     this.options = options;
     this.auth = new PacketAuth(options.key);
+    tuneGcForDatagrams();
     this.log = options.log ?? silentLogger;
     this.id = options.receiverId ?? (Math.random() * 0xffffffff) >>> 0;
     this.reader = new SpoolReader({
@@ -319,29 +324,40 @@ class Receiver {
     if (this.firstSeq >= 0 && seq > this.highestSeq) this.highestSeq = seq;
   }
 
-  /** A DATA packet whose MAC checked out; its payload is read in place. */
+  /** A DATA packet whose MAC checked out: a run of consecutive blocks (packing.ts), read in place. */
   private onData(seq: number, block: number, packet: Buffer, multicast: boolean): void {
     const layout = this.layout;
     if (!layout || this.fallingBack) return;
-    if (block >= layout.blockCount || dataPayloadLength(packet) !== blockLength(layout, block)) {
+    const count = runLength(layout, block, dataPayloadLength(packet));
+    if (count === 0) {
       this.badPackets++;
       return;
     }
     this.noteSeq(seq, multicast);
     if (this.firstGroup === undefined) this.decideFirstGroup(block);
-    const g = (block / layout.groupSize) | 0;
-    const passed = ((block + 1) / layout.groupSize) | 0;
+    const passed = ((block + count) / layout.groupSize) | 0;
     if (passed > this.passedGroups) this.passedGroups = passed;
-    if (!this.map!.add(block)) {
-      this.duplicates++;
-      return;
+    const map = this.map!;
+    let at = DATA_HEADER_LENGTH;
+    for (let b = block; b < block + count; b++) {
+      const end = at + blockLength(layout, b);
+      if (!map.add(b)) {
+        this.duplicates++;
+        at = end;
+        continue;
+      }
+      // A unicast repair lands out of order: written on its own, it doesn't break up the gathered run of multicast blocks.
+      if (multicast) {
+        this.spool!.write(b * layout.blockSize, packet, at, end);
+        this.multicastBlocks++;
+      } else {
+        this.spool!.writeAt(b * layout.blockSize, packet.subarray(at, end));
+      }
+      at = end;
+      const g = (b / layout.groupSize) | 0;
+      const stored = this.parity.get(g);
+      if (stored && stored.length >= map.groupMissing(g)) this.rebuild(g);
     }
-    const end = DATA_HEADER_LENGTH + dataPayloadLength(packet);
-    // A unicast repair lands out of order: written on its own, it doesn't break up the gathered run of multicast blocks.
-    if (multicast) this.spool!.write(block * layout.blockSize, packet, DATA_HEADER_LENGTH, end);
-    else this.spool!.writeAt(block * layout.blockSize, packet.subarray(DATA_HEADER_LENGTH, end));
-    const stored = this.parity.get(g);
-    if (stored && stored.length >= this.map!.groupMissing(g)) this.rebuild(g);
     this.progressed();
   }
 
@@ -530,6 +546,7 @@ class Receiver {
       duplicates: this.duplicates,
       repaired: this.repaired,
       lost,
+      missedBlocks: Math.max(0, (this.layout?.blockCount ?? 0) - this.multicastBlocks),
       loss: expected > 0 ? lost / expected : 0,
       fetchedBytes: this.fetchedBytes,
       badPackets: this.badPackets,

@@ -157,9 +157,15 @@ export class RepairPlanner {
     return 32 + i;
   }
 
-  /** The symbol just taken from {@link next} left after multicast sequence number `seq`, by unicast if `unicastAt` (ms) is given. */
-  sent(group: number, seq: number, unicastAt = 0): void {
-    this.lastSeq[group] = unicastAt > 0 ? seq + UNICAST_SEQ_MARGIN : seq;
+  /**
+   * The symbol just taken from {@link next} left after multicast sequence
+   * number `seq`, by unicast if `unicastAt` (ms) is given; a report then
+   * counts as fresh once past `seq + margin` (by default the margin for
+   * multicast read ahead of the repair; once the data is out, the sender
+   * passes 1: the next END, which goes out well after the repair).
+   */
+  sent(group: number, seq: number, unicastAt = 0, margin = UNICAST_SEQ_MARGIN): void {
+    this.lastSeq[group] = unicastAt > 0 ? seq + margin : seq;
     this.unicastAt[group] = unicastAt;
   }
 

@@ -13,7 +13,7 @@ import { TrowelError } from '../errors.ts';
 import { silentLogger } from '../log/logger.ts';
 import { BlockSource, openSourceFile } from './block-source.ts';
 import { maxParityRows } from './fec.ts';
-import { PacketAuth } from './hmac.ts';
+import { MAC_LENGTH, PacketAuth } from './mac.ts';
 import type { ReceiverSummary, SenderOptions, SenderReport, SenderStats } from './index.ts';
 import { blockSizeForDatagram, datagramSize, defaultFragments, groupLength, interfaceMtu, IP_UDP_OVERHEAD, layoutFor, type Layout } from './layout.ts';
 import {
@@ -30,9 +30,10 @@ import {
   sealParity,
   type StatusPacket,
 } from './packet.ts';
+import { adaptPack, defaultMaxPack, MAX_PACK } from './packing.ts';
 import { RateController, TokenBucket, WIRE_OVERHEAD } from './pacing.ts';
 import { type ReceiverState, ReceiverTable, MIN_WINDOW } from './receiver-table.ts';
-import { RepairPlanner } from './repair-planner.ts';
+import { RepairPlanner, UNICAST_SEQ_MARGIN } from './repair-planner.ts';
 import { abortError, bindSocket, closeQuietly, connectSocket, socketError } from './sockets.ts';
 
 const DEFAULT_GROUP_SIZE = 64;
@@ -40,7 +41,9 @@ const DEFAULT_MAX_WAIT_MS = 60_000;
 const DEFAULT_DROP_AFTER_MS = 10_000;
 const ANNOUNCE_WAITING_MS = 100;
 const ANNOUNCE_SENDING_MS = 250;
-const END_REPEAT_MS = 50;
+const END_REPEAT_MS = 20;
+/** Datagram loss above which a receiver's last unicast repairs go out twice. */
+const LOSSY_TAIL = 0.15;
 /**
  * A receiver silent this long stops holding the window (at least 5 status
  * intervals): long enough for a receiver descheduled on a busy machine, short
@@ -80,8 +83,11 @@ class Sender {
   private seq = 0;
   private nextBlock = 0;
   private readonly ring: Buffer[];
-  /** The largest UDP payload: MTU minus IP and UDP headers. */
+  /** The UDP payload of a one-block packet: its datagram minus IP and UDP headers. */
   private readonly frameSize: number;
+  /** Blocks per DATA datagram at most, and now (packing.ts: fewer while some receiver loses many datagrams). */
+  private readonly maxPack: number;
+  private pack: number;
   private ringIndex = 0;
 
   private readonly started = Date.now();
@@ -133,10 +139,14 @@ class Sender {
     this.planner = new RepairPlanner(this.layout.groupCount);
     this.aimd = new RateController({ capBitsPerSecond: options.rateBitsPerSecond });
     this.bucket = new TokenBucket(options.rateBitsPerSecond, performance.now());
-    const frameSize = datagram - IP_UDP_OVERHEAD;
-    this.frameSize = frameSize;
-    const slab = Buffer.alloc(frameSize * RING);
-    this.ring = Array.from({ length: RING }, (_, i) => slab.subarray(i * frameSize, (i + 1) * frameSize));
+    this.frameSize = datagram - IP_UDP_OVERHEAD;
+    const maxPack = options.pack ?? defaultMaxPack(datagram, this.layout.blockSize);
+    if (!Number.isInteger(maxPack) || maxPack < 1 || maxPack > MAX_PACK) throw new RangeError(`Cannot pack ${maxPack} blocks per datagram: give 1 to ${MAX_PACK}`);
+    this.maxPack = maxPack;
+    this.pack = maxPack;
+    const slot = Math.max(this.frameSize, this.packetSize(maxPack));
+    const slab = Buffer.alloc(slot * RING);
+    this.ring = Array.from({ length: RING }, (_, i) => slab.subarray(i * slot, (i + 1) * slot));
   }
 
   run(): Promise<SenderReport> {
@@ -316,8 +326,9 @@ class Sender {
     const limit = Math.min(BATCH, room);
     let sent = 0;
     let wait = -1;
-    // Tokens for a full frame before building one: the packet's exact size is known only once built.
-    const full = this.frameSize + WIRE_OVERHEAD;
+    // Tokens for a full packet before building one: its exact size is known only once built.
+    const largest = Math.max(this.frameSize, this.packetSize(this.pack));
+    const full = largest + WIRE_OVERHEAD;
     while (sent < limit) {
       if (!this.bucket.take(full)) {
         wait = this.bucket.waitMs(full);
@@ -328,12 +339,20 @@ class Sender {
         this.bucket.give(full);
         break;
       }
-      this.bucket.give(this.frameSize - length);
+      this.bucket.give(largest - length);
       const frame = this.ring[this.ringIndex]!.subarray(0, length);
       const to = this.unicastTo;
       if (to) {
         this.unicastTo = undefined;
         this.control?.send(frame, to.port, to.address);
+        // The tail of a lossy receiver's repairs: each round waits for a report, so a second copy saves rounds for a few bytes.
+        if (this.phase === Phase.ENDING && to.loss > LOSSY_TAIL && this.bucket.take(length + WIRE_OVERHEAD)) {
+          this.control?.send(frame, to.port, to.address);
+          this.packetsSent++;
+          this.repairs++;
+          this.unicastRepairs++;
+          this.sentBytes += length;
+        }
       } else {
         data.send(frame);
       }
@@ -357,7 +376,7 @@ class Sender {
    * receivers clock the session instead of losing packets.
    */
   private windowRoom(now: number): number {
-    const view = this.receivers.window(now, Math.max(LAG_MS, 5 * this.statusInterval()), this.frameSize);
+    const view = this.receivers.window(now, Math.max(LAG_MS, 5 * this.statusInterval()), Math.max(this.frameSize, this.packetSize(this.pack)));
     this.windowHolder = view?.holder;
     if (!view) return BATCH;
     this.window = view.size;
@@ -398,28 +417,46 @@ class Sender {
         length = sealData(frame, this.options.sessionId, seq, group * this.layout.groupSize + index, bytes.length, this.auth);
       }
       this.seq = seq;
-      this.planner.sent(group, seq, this.unicastTo ? Date.now() : 0);
+      // Once the data is out only END moves the sequence, every endRepeat() ms: a repair counts as arrived once its receiver saw the next END.
+      this.planner.sent(group, seq, this.unicastTo ? Date.now() : 0, this.phase === Phase.ENDING ? 1 : UNICAST_SEQ_MARGIN);
       if (proactive) this.proactiveSent++;
       else this.repairs++;
       if (this.unicastTo) this.unicastRepairs++;
       return length;
     }
-    if (this.nextBlock < this.source.availableBlocks()) {
+    const available = this.source.availableBlocks();
+    if (this.nextBlock < available) {
       const block = this.nextBlock;
       const group = Math.floor(block / this.layout.groupSize);
-      const bytes = this.source.dataBlock(block);
+      const groupEnd = Math.min(this.layout.blockCount, (group + 1) * this.layout.groupSize);
+      // A run of consecutive blocks, within one group: the group's reads and parity stay per group.
+      const count = Math.min(this.pack, groupEnd - block, available - block);
+      const bytes = this.source.dataRun(block, count);
       frame.set(bytes, DATA_HEADER_LENGTH);
       const seq = this.seq + 1;
       const length = sealData(frame, this.options.sessionId, seq, block, bytes.length, this.auth);
       this.seq = seq;
-      this.nextBlock = block + 1;
+      this.nextBlock = block + count;
       this.dataPackets++;
-      const lastOfGroup = block + 1 === Math.min(this.layout.blockCount, (group + 1) * this.layout.groupSize);
+      const lastOfGroup = block + count === groupEnd;
       if (lastOfGroup && this.proactive > 0) this.planner.proactive(group, this.proactive);
       return length;
     }
     if (this.nextBlock >= this.layout.blockCount && this.phase === Phase.SENDING) this.enterEnding();
     return 0;
+  }
+
+  /** The UDP payload of a DATA packet of `pack` full blocks. */
+  private packetSize(pack: number): number {
+    return DATA_HEADER_LENGTH + pack * this.layout.blockSize + MAC_LENGTH;
+  }
+
+  /** Packs fewer blocks per datagram while some receiver loses many datagrams, more once none does (packing.ts). */
+  private adaptPacking(): void {
+    const pack = adaptPack(this.pack, this.maxPack, this.receivers.worstActiveLoss());
+    if (pack === this.pack) return;
+    this.log.debug('mcast.pack', { blocks: pack, loss: this.receivers.worstActiveLoss() });
+    this.pack = pack;
   }
 
   // ---- phases, announcements, receivers ------------------------------------
@@ -428,10 +465,11 @@ class Sender {
     if (this.closed) return;
     const now = Date.now();
     try {
+      this.adaptPacking();
       if (this.phase === Phase.WAITING) this.checkStart(now);
       const announceEvery = this.phase === Phase.WAITING ? ANNOUNCE_WAITING_MS : ANNOUNCE_SENDING_MS;
       if (now - this.lastAnnounce >= announceEvery) this.announce(now);
-      if (this.phase === Phase.ENDING && now - this.lastEnd >= END_REPEAT_MS) this.sendEnd(false, now);
+      if (this.phase === Phase.ENDING && now - this.lastEnd >= this.endRepeat()) this.sendEnd(false, now);
       if (this.phase !== Phase.WAITING) this.checkReceivers(now);
       if (this.phase === Phase.SENDING && now - this.lastSlowCheck >= 1000) this.checkSlow(now);
       if (this.windowBlocked && !this.scheduled) this.kick();
@@ -498,6 +536,15 @@ class Sender {
   /** Each receiver reports every 50 ms; beyond 100 receivers the interval grows so STATUS stays near 2000/s in total. */
   private statusInterval(): number {
     return Math.max(50, Math.round(this.receivers.all.size / 2));
+  }
+
+  /**
+   * END's period once the data is out: each END brings a STATUS from every
+   * receiver, which is when the next round of repairs can start; 20 ms up to
+   * 40 receivers, then growing like the status interval.
+   */
+  private endRepeat(): number {
+    return Math.max(END_REPEAT_MS, Math.round(this.receivers.all.size / 2));
   }
 
   private enterEnding(): void {

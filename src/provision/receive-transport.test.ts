@@ -51,7 +51,7 @@ describe('withHttpFallback', () => {
 
 describe('describeReport', () => {
   it('says how much came by multicast and how much over HTTP', () => {
-    const r = { bytes: 3 * 2 ** 20, fetchedBytes: 2 ** 20, dropped: true, repaired: 12, loss: 0.051, seconds: 1, bytesPerSecond: 1, duplicates: 0, lost: 3, badPackets: 0 };
+    const r = { bytes: 3 * 2 ** 20, fetchedBytes: 2 ** 20, dropped: true, repaired: 12, loss: 0.051, seconds: 1, bytesPerSecond: 1, duplicates: 0, lost: 3, missedBlocks: 40, badPackets: 0 };
     expect(describeReport(r)).toBe('multicast: 2.00 MiB by multicast, 1.00 MiB over http (the sender dropped this machine as too slow), 12 blocks rebuilt from parity, loss 5.1%');
   });
 });

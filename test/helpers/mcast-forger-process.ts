@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { PacketAuth } from '../../src/mcast/hmac.ts';
+import { PacketAuth } from '../../src/mcast/mac.ts';
 import { encodePacket, PacketType } from '../../src/mcast/packet.ts';
 
 const { group, port, interfaceAddress, sessionId, count, ms } = JSON.parse(process.argv[2]!) as {

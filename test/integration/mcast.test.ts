@@ -126,10 +126,13 @@ describe('multicast send and receive', () => {
       expect(results[1]!.loss).toBeGreaterThan(0.02); // the loss was real...
       expect(results[1]!.repaired).toBeGreaterThan(0); // ...and parity made up for it
       // One parity packet serves every receiver missing any one block of its group: repairs stay
-      // near the worst receiver's losses, far below the sum of all receivers' losses.
-      const worst = Math.max(...results.map((r) => r.lost));
-      const sum = results.reduce((a, r) => a + r.lost, 0);
-      expect(report.repairs).toBeLessThan(worst * 1.5 + 50);
+      // near the worst receiver's losses, well below the sum of all receivers' losses. Counted in
+      // blocks, not packets: a lost packet may have carried two (packing.ts). Repairs are lost too,
+      // each 5% receiver losing ~26% of 6-fragment datagrams, and a group's parity goes on until
+      // both of them have enough: hence 1.8x.
+      const worst = Math.max(...results.map((r) => r.missedBlocks));
+      const sum = results.reduce((a, r) => a + r.missedBlocks, 0);
+      expect(report.repairs).toBeLessThan(worst * 1.8 + 50);
       expect(report.repairs).toBeLessThan(sum);
     } finally {
       for (const i of [0, 1, 2]) await lab.receivers[i]!.ns.exec('nft', ['delete', 'table', 'inet', 'trowel_loss']);
