@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blockSizeForDatagram, datagramSize, layoutFor } from './layout.ts';
-import { adaptPack, defaultMaxPack, MAX_PACK, PACK_DOWN_LOSS, PACK_UP_LOSS, runLength } from './packing.ts';
+import { adaptPack, defaultMaxPack, frameLoss, MAX_PACK, PACK_DOWN_FRAME_LOSS, PACK_UP_FRAME_LOSS, runLength } from './packing.ts';
 
 describe('defaultMaxPack', () => {
   it('packs two ~9 KB blocks at MTU 1500 and 9000, more of smaller ones, never past UDP or MAX_PACK', () => {
@@ -41,22 +41,27 @@ describe('runLength', () => {
 });
 
 describe('adaptPack', () => {
-  it('packs less above PACK_DOWN_LOSS, more below PACK_UP_LOSS, and holds in between', () => {
-    expect(adaptPack(2, 2, PACK_DOWN_LOSS + 0.01)).toBe(1);
-    expect(adaptPack(1, 2, PACK_DOWN_LOSS + 0.3)).toBe(1);
-    expect(adaptPack(1, 2, PACK_UP_LOSS - 0.01)).toBe(2);
-    expect(adaptPack(2, 2, 0)).toBe(2);
-    expect(adaptPack(1, 2, (PACK_UP_LOSS + PACK_DOWN_LOSS) / 2)).toBe(1);
-    expect(adaptPack(2, 2, (PACK_UP_LOSS + PACK_DOWN_LOSS) / 2)).toBe(2);
-    expect(adaptPack(3, 2, 0.5)).toBe(2);
+  const datagramLoss = (frame: number, frames: number) => 1 - (1 - frame) ** frames;
+
+  it('judges loss per frame: packs less above PACK_DOWN_FRAME_LOSS, more below PACK_UP_FRAME_LOSS, holds in between', () => {
+    expect(frameLoss(datagramLoss(0.05, 12), 12)).toBeCloseTo(0.05, 10);
+    expect(adaptPack(2, 2, datagramLoss(PACK_DOWN_FRAME_LOSS + 0.005, 12), 6)).toBe(1);
+    expect(adaptPack(1, 2, datagramLoss(0.3, 6), 6)).toBe(1);
+    expect(adaptPack(1, 2, datagramLoss(PACK_UP_FRAME_LOSS - 0.005, 6), 6)).toBe(2);
+    expect(adaptPack(2, 2, 0, 6)).toBe(2);
+    const between = (PACK_UP_FRAME_LOSS + PACK_DOWN_FRAME_LOSS) / 2;
+    expect(adaptPack(1, 2, datagramLoss(between, 6), 6)).toBe(1);
+    expect(adaptPack(2, 2, datagramLoss(between, 12), 6)).toBe(2);
+    expect(adaptPack(3, 2, 0.5, 6)).toBe(2);
   });
 
-  it('settles at one block at 5% frame loss and at two at 1% (6-fragment blocks)', () => {
-    const datagramLoss = (frameLoss: number, pack: number) => 1 - (1 - frameLoss) ** (6 * pack);
-    for (const [frameLoss, settled] of [[0.05, 1], [0.01, 2], [0, 2]] as const) {
-      let pack = 2;
-      for (let i = 0; i < 10; i++) pack = adaptPack(pack, 2, datagramLoss(frameLoss, pack));
-      expect(pack, `${frameLoss * 100}% frame loss`).toBe(settled);
+  it('settles at one block at 5% frame loss and at two at 1%, for 6-fragment blocks and jumbo frames', () => {
+    for (const fragments of [6, 1]) {
+      for (const [frame, settled] of [[0.05, 1], [0.01, 2], [0, 2]] as const) {
+        let pack = 2;
+        for (let i = 0; i < 10; i++) pack = adaptPack(pack, 2, datagramLoss(frame, pack * fragments), fragments);
+        expect(pack, `${frame * 100}% frame loss, ${fragments} fragments per block`).toBe(settled);
+      }
     }
   });
 });

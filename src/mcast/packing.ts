@@ -9,8 +9,11 @@
  * packing multiplies a lossy receiver's block loss: at 5% frame loss a
  * 12-fragment datagram is lost 46% of the time against 26% for 6, and its
  * repairs cost more than packing saved. The sender therefore packs less as
- * the worst receiver's datagram loss rises and more as it falls, with a gap
- * between the two thresholds so it doesn't flap. Repairs always go one block
+ * the worst receiver's loss rises and more as it falls, judged per frame
+ * (its datagram loss spread over the fragments a datagram had), with a gap
+ * between the two thresholds so it doesn't flap: 1% frame loss keeps two
+ * blocks per datagram (six receivers at 1%: 4.9 s against 6.3 s unpacked),
+ * 5% goes to one, at MTU 1500 and 9000 alike. Repairs always go one block
  * per datagram.
  *
  * The block count is not on the wire: a DATA payload of n bytes starting at
@@ -25,10 +28,10 @@ export const MAX_PACK = 16;
 export const TARGET_PACKED_DATAGRAM = 18000;
 /** A UDP payload's hard limit (65535 - IP and UDP headers). */
 const MAX_UDP_PAYLOAD = 65507;
-/** Above this datagram loss on some receiver, pack one block fewer. */
-export const PACK_DOWN_LOSS = 0.2;
-/** Below this datagram loss on every receiver, pack one block more. */
-export const PACK_UP_LOSS = 0.08;
+/** Above this frame loss on some receiver, pack one block fewer. */
+export const PACK_DOWN_FRAME_LOSS = 0.025;
+/** Below this frame loss on every receiver, pack one block more. */
+export const PACK_UP_FRAME_LOSS = 0.015;
 
 /**
  * Blocks per datagram at most by default for blocks sent as `blockDatagram`-byte
@@ -53,9 +56,19 @@ export function runLength(layout: Layout, block: number, payloadBytes: number): 
   return payloadBytes === (count - 1) * layout.blockSize + blockLength(layout, block + count - 1) ? count : 0;
 }
 
-/** The next packing from the worst active receiver's datagram loss (0 to 1). */
-export function adaptPack(current: number, max: number, worstLoss: number): number {
-  if (worstLoss > PACK_DOWN_LOSS && current > 1) return current - 1;
-  if (worstLoss < PACK_UP_LOSS && current < max) return current + 1;
+/** The frame loss that loses `datagramLoss` of datagrams made of `frames` frames each. */
+export function frameLoss(datagramLoss: number, frames: number): number {
+  return 1 - (1 - Math.min(1, Math.max(0, datagramLoss))) ** (1 / frames);
+}
+
+/**
+ * The next packing from the worst active receiver's datagram loss (0 to 1),
+ * measured while datagrams carried `current` blocks of `fragmentsPerBlock`
+ * frames each.
+ */
+export function adaptPack(current: number, max: number, worstLoss: number, fragmentsPerBlock: number): number {
+  const loss = frameLoss(worstLoss, current * fragmentsPerBlock);
+  if (loss > PACK_DOWN_FRAME_LOSS && current > 1) return current - 1;
+  if (loss < PACK_UP_FRAME_LOSS && current < max) return current + 1;
   return Math.min(current, max);
 }

@@ -88,6 +88,8 @@ class Sender {
   /** Blocks per DATA datagram at most, and now (packing.ts: fewer while some receiver loses many datagrams). */
   private readonly maxPack: number;
   private pack: number;
+  /** IP fragments of the MTU a one-block datagram is sent as. */
+  private readonly fragmentsPerBlock: number;
   private ringIndex = 0;
 
   private readonly started = Date.now();
@@ -125,7 +127,8 @@ class Sender {
     this.auth = new PacketAuth(options.key);
     this.log = options.log ?? silentLogger;
     const mtu = options.mtu ?? interfaceMtu(options.interfaceAddress);
-    const datagram = datagramSize(mtu, options.fragments ?? defaultFragments(mtu));
+    this.fragmentsPerBlock = options.fragments ?? defaultFragments(mtu);
+    const datagram = datagramSize(mtu, this.fragmentsPerBlock);
     const groupSize = options.fec?.groupSize ?? DEFAULT_GROUP_SIZE;
     this.proactive = options.fec?.proactiveParity ?? 0;
     if (!Number.isInteger(groupSize) || groupSize < 1 || groupSize > 255) throw new RangeError(`Cannot use FEC groups of ${groupSize} blocks: give 1 to 255`);
@@ -453,7 +456,7 @@ class Sender {
 
   /** Packs fewer blocks per datagram while some receiver loses many datagrams, more once none does (packing.ts). */
   private adaptPacking(): void {
-    const pack = adaptPack(this.pack, this.maxPack, this.receivers.worstActiveLoss());
+    const pack = adaptPack(this.pack, this.maxPack, this.receivers.worstActiveLoss(), this.fragmentsPerBlock);
     if (pack === this.pack) return;
     this.log.debug('mcast.pack', { blocks: pack, loss: this.receivers.worstActiveLoss() });
     this.pack = pack;
