@@ -29,7 +29,16 @@ describe('BlockSource', () => {
     const { fd, size } = openSourceFile(path);
     expect(size).toBe(1000);
     const source = new BlockSource(fd, path, layout);
-    for (const b of [0, 5, 3, 15]) expect(Buffer.from(source.dataBlock(b)).equals(data.subarray(b * 64, Math.min(1000, (b + 1) * 64)))).toBe(true);
+    for (const b of [0, 5, 3, 15]) expect(Buffer.from(source.dataRun(b, 1)).equals(data.subarray(b * 64, Math.min(1000, (b + 1) * 64)))).toBe(true);
+    source.close();
+  });
+
+  it('gives a run of consecutive blocks of one group as one view, and refuses a run past its group', () => {
+    const path = file(data);
+    const source = new BlockSource(openSourceFile(path).fd, path, layout);
+    expect(Buffer.from(source.dataRun(4, 2)).equals(data.subarray(256, 384))).toBe(true);
+    expect(Buffer.from(source.dataRun(13, 3)).equals(data.subarray(832, 1000))).toBe(true);
+    expect(() => source.dataRun(6, 3)).toThrow(RangeError);
     source.close();
   });
 
@@ -49,11 +58,11 @@ describe('BlockSource', () => {
     let written = 200;
     const source = new BlockSource(openSourceFile(path).fd, path, layout, () => written);
     expect(source.availableBlocks()).toBe(3);
-    expect(Buffer.from(source.dataBlock(2)).equals(data.subarray(128, 192))).toBe(true);
+    expect(Buffer.from(source.dataRun(2, 1)).equals(data.subarray(128, 192))).toBe(true);
     writeFileSync(path, data);
     written = 1000;
     expect(source.availableBlocks()).toBe(16);
-    expect(Buffer.from(source.dataBlock(3)).equals(data.subarray(192, 256))).toBe(true);
+    expect(Buffer.from(source.dataRun(3, 1)).equals(data.subarray(192, 256))).toBe(true);
     source.close();
   });
 
@@ -62,7 +71,7 @@ describe('BlockSource', () => {
     const path = file(data);
     const source = new BlockSource(openSourceFile(path).fd, path, layout);
     truncateSync(path, 100);
-    expect(() => source.dataBlock(8)).toThrow(TrowelError);
+    expect(() => source.dataRun(8, 1)).toThrow(TrowelError);
     source.close();
   });
 });

@@ -55,11 +55,6 @@ export class BlockSource {
     return Math.floor(bytes / this.layout.blockSize);
   }
 
-  /** Block `block`'s bytes (a view, valid until the next call); it must be available. */
-  dataBlock(block: number): Uint8Array {
-    return this.dataRun(block, 1);
-  }
-
   /**
    * The bytes of blocks [block, block + count), one after the other (a view,
    * valid until the next call); they must be available and in one group.

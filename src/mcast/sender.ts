@@ -147,7 +147,7 @@ class Sender {
     if (!Number.isInteger(maxPack) || maxPack < 1 || maxPack > MAX_PACK) throw new RangeError(`Cannot pack ${maxPack} blocks per datagram: give 1 to ${MAX_PACK}`);
     this.maxPack = maxPack;
     this.pack = maxPack;
-    const slot = Math.max(this.frameSize, this.packetSize(maxPack));
+    const slot = this.largestPacket(maxPack);
     const slab = Buffer.alloc(slot * RING);
     this.ring = Array.from({ length: RING }, (_, i) => slab.subarray(i * slot, (i + 1) * slot));
   }
@@ -330,7 +330,7 @@ class Sender {
     let sent = 0;
     let wait = -1;
     // Tokens for a full packet before building one: its exact size is known only once built.
-    const largest = Math.max(this.frameSize, this.packetSize(this.pack));
+    const largest = this.largestPacket(this.pack);
     const full = largest + WIRE_OVERHEAD;
     while (sent < limit) {
       if (!this.bucket.take(full)) {
@@ -379,7 +379,7 @@ class Sender {
    * receivers clock the session instead of losing packets.
    */
   private windowRoom(now: number): number {
-    const view = this.receivers.window(now, Math.max(LAG_MS, 5 * this.statusInterval()), Math.max(this.frameSize, this.packetSize(this.pack)));
+    const view = this.receivers.window(now, Math.max(LAG_MS, 5 * this.statusInterval()), this.largestPacket(this.pack));
     this.windowHolder = view?.holder;
     if (!view) return BATCH;
     this.window = view.size;
@@ -449,16 +449,17 @@ class Sender {
     return 0;
   }
 
-  /** The UDP payload of a DATA packet of `pack` full blocks. */
-  private packetSize(pack: number): number {
-    return DATA_HEADER_LENGTH + pack * this.layout.blockSize + MAC_LENGTH;
+  /** The largest UDP payload while DATA carries up to `pack` blocks: such a DATA packet, or a one-block PARITY one. */
+  private largestPacket(pack: number): number {
+    return Math.max(this.frameSize, DATA_HEADER_LENGTH + pack * this.layout.blockSize + MAC_LENGTH);
   }
 
   /** Packs fewer blocks per datagram while some receiver loses many datagrams, more once none does (packing.ts). */
   private adaptPacking(): void {
-    const pack = adaptPack(this.pack, this.maxPack, this.receivers.worstActiveLoss(), this.fragmentsPerBlock);
+    const loss = this.receivers.worstActiveLoss();
+    const pack = adaptPack(this.pack, this.maxPack, loss, this.fragmentsPerBlock);
     if (pack === this.pack) return;
-    this.log.debug('mcast.pack', { blocks: pack, loss: this.receivers.worstActiveLoss() });
+    this.log.debug('mcast.pack', { blocks: pack, loss });
     this.pack = pack;
   }
 
