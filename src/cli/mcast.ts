@@ -167,7 +167,7 @@ async function sendFileCommand(file: string, values: Values, io: CommandIo): Pro
     const worstLoss = Math.max(0, ...report.receivers.map((r) => r.loss));
     return `trowel mcast send-file: ${report.bytes} bytes in ${report.dataSeconds.toFixed(3)} s, ${mb(report.bytes, report.dataSeconds)} MB/s, ` +
       `receivers ${done} done ${dropped} dropped, repairs ${report.repairs}, loss ${(worstLoss * 100).toFixed(2)}%, ` +
-      `packets ${report.packetsSent}, block ${report.blockSize}`;
+      `packets ${report.packetsSent}, block ${report.blockSize}, bad packets ${report.badPackets}, replayed ${report.replayedPackets}`;
   } finally {
     aborter.dispose();
   }

@@ -71,7 +71,10 @@ export interface SenderReport {
   /** Of the repairs, those unicast to the one receiver that needed them. */
   unicastRepairs: number;
   proactive: number;
+  /** Packets rejected: bad MAC, unparsable, wrong session or kind. */
   badPackets: number;
+  /** Receiver reports (JOIN, STATUS, DONE) refused because their number was not new: replays or duplicates. */
+  replayedPackets: number;
   receivers: ReceiverSummary[];
   rateBitsPerSecond: number;
   /** Time the window held the sender back: how much the receivers, not the rate, set the pace. */
@@ -140,7 +143,7 @@ export interface ReceiverReport {
   loss: number;
   /** Bytes fetched with fetchRange (late join prefix or after a drop). */
   fetchedBytes: number;
-  /** Packets rejected: bad MAC, unparsable, wrong session. */
+  /** Packets rejected: bad MAC, unparsable, wrong session, not from the session's sender, or an ANNOUNCE older than one taken. */
   badPackets: number;
   /** The sender dropped this receiver (it finished through fetchRange). */
   dropped: boolean;
@@ -155,6 +158,12 @@ export interface ReceiverOptions extends McastEndpoint {
   timeoutMs?: number;
   /** u32 identifying this receiver to the sender (default random). */
   receiverId?: number;
+  /**
+   * The sender's IPv4 address, when known (the server's session offer):
+   * packets from anywhere else are dropped. Default: the address of the
+   * first ANNOUNCE heard.
+   */
+  senderAddress?: string;
   /** Socket receive buffer to ask for (default 16 MiB; Linux caps it at net.core.rmem_max). The sender's window follows what the socket got. */
   receiveBufferBytes?: number;
   /**

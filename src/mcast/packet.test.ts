@@ -17,7 +17,7 @@ function built(hexFields: string[], payload = Buffer.alloc(0)): Buffer {
   return Buffer.concat([body, referenceMac(key, body)]);
 }
 
-const HEADER = (type: string) => `5457 03 ${type} 0000002a`; // magic "TW", version 3, type, session 42
+const HEADER = (type: string) => `5457 04 ${type} 0000002a`; // magic "TW", version 4, type, session 42
 
 const cases: { name: string; bytes: Buffer; packet: McastPacket }[] = [
   {
@@ -28,12 +28,12 @@ const cases: { name: string; bytes: Buffer; packet: McastPacket }[] = [
       proactiveParity: 2, rateKbps: 900000, controlPort: 50000, availableBlocks: 5, nextBlock: 4, seq: 3, statusIntervalMs: 50, ackEvery: 256,
     },
   },
-  { name: 'JOIN', bytes: built([HEADER('02'), 'deadbeef']), packet: { type: PacketType.JOIN, session: 42, receiver: 0xdeadbeef } },
+  { name: 'JOIN', bytes: built([HEADER('02'), 'deadbeef', '00000001']), packet: { type: PacketType.JOIN, session: 42, receiver: 0xdeadbeef, report: 1 } },
   {
     name: 'STATUS',
-    bytes: built([HEADER('03'), '00000007', '00001000', '00000100', '00000200', '00000400', '00000ff0', '00000040', '00800000', '0002', '00000003 01 00000004 00000000', '00000009 40 ffffffff 80000000']),
+    bytes: built([HEADER('03'), '00000007', '0000002a', '00001000', '00000100', '00000200', '00000400', '00000ff0', '00000040', '00800000', '0002', '00000003 01 00000004 00000000', '00000009 40 ffffffff 80000000']),
     packet: {
-      type: PacketType.STATUS, session: 42, receiver: 7, seq: 4096, contiguous: 256, complete: 512, rateKiBps: 1024, received: 4080, firstBlock: 64,
+      type: PacketType.STATUS, session: 42, receiver: 7, report: 42, seq: 4096, contiguous: 256, complete: 512, rateKiBps: 1024, received: 4080, firstBlock: 64,
       receiveBuffer: 8 << 20, needs: [{ group: 3, missing: 1, maskLow: 0b100, maskHigh: 0 }, { group: 9, missing: 64, maskLow: 0xffffffff, maskHigh: 0x80000000 }],
     },
   },
@@ -49,7 +49,7 @@ const cases: { name: string; bytes: Buffer; packet: McastPacket }[] = [
   },
   { name: 'DROP', bytes: built([HEADER('06'), '00000007', '02']), packet: { type: PacketType.DROP, session: 42, receiver: 7, reason: 2 } },
   { name: 'END', bytes: built([HEADER('07'), '00000063', '00000010', '01']), packet: { type: PacketType.END, session: 42, seq: 99, blockCount: 16, final: true } },
-  { name: 'DONE', bytes: built([HEADER('08'), '00000007', '00']), packet: { type: PacketType.DONE, session: 42, receiver: 7, ack: false } },
+  { name: 'DONE', bytes: built([HEADER('08'), '00000007', 'ffffffff', '00']), packet: { type: PacketType.DONE, session: 42, receiver: 7, report: 0xffffffff, ack: false } },
 ];
 
 describe('decodePacket', () => {
@@ -78,11 +78,11 @@ describe('decodePacket', () => {
 
   it('rejects wrong magic, version, unknown type and stray bytes even when correctly signed', () => {
     expect(() => decodePacket(built(['5458 02 02 0000002a', '00000001']), auth)).toThrow(/not a trowel multicast packet/);
-    expect(() => decodePacket(built(['5457 02 02 0000002a', '00000001']), auth)).toThrow(/of version 3/);
-    expect(() => decodePacket(built(['5457 03 63 0000002a', '00000001']), auth)).toThrow(/unknown type/);
-    expect(() => decodePacket(built([HEADER('02'), '00000001 ff']), auth)).toThrow(/stray/);
+    expect(() => decodePacket(built(['5457 02 02 0000002a', '00000001']), auth)).toThrow(/of version 4/);
+    expect(() => decodePacket(built(['5457 04 63 0000002a', '00000001']), auth)).toThrow(/unknown type/);
+    expect(() => decodePacket(built([HEADER('02'), '00000001 00000001 ff']), auth)).toThrow(/stray/);
     expect(() => decodePacket(built([HEADER('06'), '00000001 09']), auth)).toThrow(/reason/);
-    expect(() => decodePacket(built([HEADER('03'), '00'.repeat(34), '0003', '00000001 01']), auth)).toThrow(/STATUS/);
+    expect(() => decodePacket(built([HEADER('03'), '00'.repeat(38), '0003', '00000001 01']), auth)).toThrow(/STATUS/);
   });
 
   it('rejects random garbage without throwing anything but WireError', () => {

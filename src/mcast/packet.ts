@@ -14,8 +14,11 @@ import { ByteReader, WireError } from '../wire/index.ts';
 import { MAC_LENGTH, type PacketAuth } from './mac.ts';
 
 export const MAGIC = 0x5457; // "TW"
-/** 2: STATUS needs carry masks of the missing blocks, END is numbered. 3: the MAC is HMAC over NH of the packet (mac.ts). */
-export const VERSION = 3;
+/**
+ * 2: STATUS needs carry masks of the missing blocks, END is numbered. 3: the MAC is HMAC over NH of the packet (mac.ts).
+ * 4: JOIN, STATUS and DONE carry the receiver's report counter, so the sender can refuse a replayed one.
+ */
+export const VERSION = 4;
 
 export const PacketType = {
   ANNOUNCE: 1, // sender -> group: session parameters, periodically
@@ -44,7 +47,7 @@ export const PARITY_HEADER_LENGTH = HEADER_LENGTH + 10;
 export const BLOCK_PACKET_OVERHEAD = PARITY_HEADER_LENGTH + MAC_LENGTH;
 /** Bytes of one STATUS need: group, missing count, two 32-bit masks. */
 const NEED_LENGTH = 13;
-/** STATUS entries fit a 1500-byte MTU whatever the block size: (1500 - 28 - 58) / 13. */
+/** STATUS entries fit a 1500-byte MTU whatever the block size: (1500 - 28 - 62) / 13. */
 export const MAX_STATUS_ENTRIES = 108;
 
 export interface AnnouncePacket {
@@ -72,10 +75,21 @@ export interface AnnouncePacket {
   ackEvery: number;
 }
 
-export interface JoinPacket {
+/**
+ * What a receiver sends the sender (JOIN, STATUS, DONE) is numbered by
+ * `report`: 1, 2, 3... per receiver, one per packet sent. The MAC proves a
+ * packet came from a key holder, not that it is new: the sender takes a
+ * report only when its number is above the last it took from that receiver,
+ * so a captured one replayed (from anywhere) changes nothing.
+ */
+interface ReceiverReportFields {
+  receiver: number;
+  report: number;
+}
+
+export interface JoinPacket extends ReceiverReportFields {
   type: typeof PacketType.JOIN;
   session: number;
-  receiver: number;
 }
 
 /**
@@ -92,10 +106,9 @@ export interface GroupNeed {
   maskHigh: number;
 }
 
-export interface StatusPacket {
+export interface StatusPacket extends ReceiverReportFields {
   type: typeof PacketType.STATUS;
   session: number;
-  receiver: number;
   /** Highest block-packet sequence number received (its needs are current up to it). */
   seq: number;
   /** Blocks complete from the start (the contiguous watermark, in blocks). */
@@ -148,11 +161,10 @@ export interface EndPacket {
   final: boolean;
 }
 
-export interface DonePacket {
+export interface DonePacket extends ReceiverReportFields {
   type: typeof PacketType.DONE;
   session: number;
-  receiver: number;
-  /** Sent by the sender: the receiver's DONE arrived. */
+  /** Sent by the sender: the receiver's DONE arrived (its `report` is the one acknowledged). */
   ack: boolean;
 }
 
@@ -264,11 +276,12 @@ export function decodePacket(packet: Buffer, auth: PacketAuth): McastPacket {
       break;
     }
     case PacketType.JOIN:
-      decoded = { type, session, receiver: r.u32() };
+      decoded = { type, session, receiver: r.u32(), report: r.u32() };
       break;
     case PacketType.STATUS: {
       const head = {
         receiver: r.u32(),
+        report: r.u32(),
         seq: r.u32(),
         contiguous: r.u32(),
         complete: r.u32(),
@@ -308,7 +321,7 @@ export function decodePacket(packet: Buffer, auth: PacketAuth): McastPacket {
       decoded = { type, session, seq: r.u32(), blockCount: r.u32(), final: r.u8() === 1 };
       break;
     case PacketType.DONE:
-      decoded = { type, session, receiver: r.u32(), ack: r.u8() === 1 };
+      decoded = { type, session, receiver: r.u32(), report: r.u32(), ack: r.u8() === 1 };
       break;
     default:
       throw new WireError(`Cannot parse packet: unknown type ${type}`);
@@ -354,10 +367,12 @@ function writeBody(b: Buffer, p: McastPacket): number {
       o = b.writeUInt16BE(Math.min(p.statusIntervalMs, 0xffff), o);
       return b.writeUInt16BE(Math.min(p.ackEvery, 0xffff), o);
     case PacketType.JOIN:
-      return b.writeUInt32BE(p.receiver >>> 0, o);
+      o = b.writeUInt32BE(p.receiver >>> 0, o);
+      return b.writeUInt32BE(p.report >>> 0, o);
     case PacketType.STATUS:
       if (p.needs.length > MAX_STATUS_ENTRIES) throw new RangeError(`Cannot encode STATUS: ${p.needs.length} needs, at most ${MAX_STATUS_ENTRIES}`);
       o = b.writeUInt32BE(p.receiver >>> 0, o);
+      o = b.writeUInt32BE(p.report >>> 0, o);
       o = b.writeUInt32BE(p.seq >>> 0, o);
       o = b.writeUInt32BE(p.contiguous, o);
       o = b.writeUInt32BE(p.complete, o);
@@ -391,6 +406,7 @@ function writeBody(b: Buffer, p: McastPacket): number {
       return b.writeUInt8(p.final ? 1 : 0, o);
     case PacketType.DONE:
       o = b.writeUInt32BE(p.receiver >>> 0, o);
+      o = b.writeUInt32BE(p.report >>> 0, o);
       return b.writeUInt8(p.ack ? 1 : 0, o);
   }
 }

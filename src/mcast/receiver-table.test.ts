@@ -4,7 +4,7 @@ import { LOSS_SAMPLE, MAX_WINDOW, MIN_WINDOW, ReceiverTable, truesize } from './
 
 function status(fields: Partial<StatusPacket>): StatusPacket {
   return {
-    type: PacketType.STATUS, session: 1, receiver: 1, seq: 0, contiguous: 0, complete: 0, rateKiBps: 0, received: 0, firstBlock: 0,
+    type: PacketType.STATUS, session: 1, receiver: 1, report: 1, seq: 0, contiguous: 0, complete: 0, rateKiBps: 0, received: 0, firstBlock: 0,
     receiveBuffer: 8 << 20, needs: [], ...fields,
   };
 }
@@ -19,15 +19,27 @@ describe('truesize', () => {
 describe('ReceiverTable', () => {
   it('adds a receiver once; a late joiner starts acknowledged at the current sequence number', () => {
     const table = new ReceiverTable();
-    expect(table.touch(7, '10.0.0.2', 4000, 0, 500).added).toBe(true);
-    const { receiver, added } = table.touch(7, '10.0.0.2', 4001, 10, 900);
+    expect(table.report(7, 1, '10.0.0.2', 4000, 0, 500)!.added).toBe(true);
+    const { receiver, added } = table.report(7, 2, '10.0.0.2', 4001, 10, 900)!;
     expect(added).toBe(false);
     expect([receiver.ackSeq, receiver.port, receiver.lastHeard]).toEqual([500, 4001, 10]);
   });
 
+  it('takes a report only when its number is above the last one taken: a replay neither revives nor redirects a receiver', () => {
+    const table = new ReceiverTable();
+    const r = table.report(7, 5, '10.0.0.2', 4000, 0, 0)!.receiver;
+    expect(table.report(7, 5, '10.0.0.66', 6666, 100, 0)).toBeUndefined(); // the same packet again, from elsewhere
+    expect(table.report(7, 3, '10.0.0.66', 6666, 100, 0)).toBeUndefined(); // an older one
+    expect([r.address, r.port, r.lastHeard, r.report]).toEqual(['10.0.0.2', 4000, 0, 5]);
+    expect(table.report(7, 6, '10.0.0.3', 4001, 200, 0)!.receiver).toBe(r); // moved: the newer report says where it is now
+    expect([r.address, r.port, r.lastHeard, r.report]).toEqual(['10.0.0.3', 4001, 200, 6]);
+    expect(table.report(8, 0, '10.0.0.4', 4000, 0, 0)).toBeUndefined(); // receivers number their reports from 1
+    expect(table.all.size).toBe(1);
+  });
+
   it('takes acknowledgements, progress and the receive buffer from STATUS', () => {
     const table = new ReceiverTable();
-    const r = table.touch(1, 'a', 1, 0, 0).receiver;
+    const r = table.report(1, 1, 'a', 1, 0, 0)!.receiver;
     table.status(r, status({ seq: 300, complete: 250, receiveBuffer: 1 << 20 }), 5);
     table.status(r, status({ seq: 200, complete: 240 }), 6); // reordered: nothing goes back
     expect([r.ackSeq, r.complete, r.lastProgress, r.receiveBuffer]).toEqual([300, 250, 5, 8 << 20]);
@@ -35,7 +47,7 @@ describe('ReceiverTable', () => {
 
   it('measures loss over samples of LOSS_SAMPLE packets and signals loss above the baseline once per sample', () => {
     const table = new ReceiverTable();
-    const r = table.touch(1, 'a', 1, 0, 0).receiver;
+    const r = table.report(1, 1, 'a', 1, 0, 0)!.receiver;
     expect(table.status(r, status({ seq: 100, received: 100 }), 0)).toBe(false);
     let seq = 100;
     let received = 100;
@@ -57,9 +69,9 @@ describe('ReceiverTable', () => {
 
   it('holds the window at the slowest heard-from receiver, sized from the smallest buffer', () => {
     const table = new ReceiverTable();
-    const a = table.touch(1, 'a', 1, 900, 0).receiver;
-    const b = table.touch(2, 'b', 1, 900, 0).receiver;
-    const c = table.touch(3, 'c', 1, 900, 0).receiver;
+    const a = table.report(1, 1, 'a', 1, 900, 0)!.receiver;
+    const b = table.report(2, 1, 'b', 1, 900, 0)!.receiver;
+    const c = table.report(3, 1, 'c', 1, 900, 0)!.receiver;
     table.status(a, status({ seq: 1000, receiveBuffer: 8 << 20 }), 900);
     table.status(b, status({ seq: 800, receiveBuffer: 4 << 20 }), 900);
     c.state = 'done';
@@ -76,7 +88,7 @@ describe('ReceiverTable', () => {
 
   it('keeps the window within its bounds', () => {
     const table = new ReceiverTable();
-    const r = table.touch(1, 'a', 1, 0, 0).receiver;
+    const r = table.report(1, 1, 'a', 1, 0, 0)!.receiver;
     table.status(r, status({ receiveBuffer: 1000 }), 0);
     expect(table.window(0, 500, 1472)!.size).toBe(MIN_WINDOW);
     table.status(r, status({ receiveBuffer: 2 ** 31 }), 0);
@@ -85,9 +97,9 @@ describe('ReceiverTable', () => {
 
   it('counts receivers by state with the worst loss', () => {
     const table = new ReceiverTable();
-    table.touch(1, 'a', 1, 0, 0).receiver.state = 'done';
-    table.touch(2, 'b', 1, 0, 0).receiver.loss = 0.05;
-    table.touch(3, 'c', 1, 0, 0).receiver.state = 'dropped';
+    table.report(1, 1, 'a', 1, 0, 0)!.receiver.state = 'done';
+    table.report(2, 1, 'b', 1, 0, 0)!.receiver.loss = 0.05;
+    table.report(3, 1, 'c', 1, 0, 0)!.receiver.state = 'dropped';
     expect(table.counts()).toEqual({ active: 1, done: 1, dropped: 1, worstLoss: 0.05 });
   });
 });

@@ -25,6 +25,8 @@ export interface ReceiverState {
   state: 'active' | 'done' | 'dropped';
   reason?: string;
   lastHeard: number;
+  /** The number of the last report (JOIN, STATUS, DONE) taken from it: only a higher one is new. */
+  report: number;
   /** Blocks it has, and when that last grew. */
   complete: number;
   lastProgress: number;
@@ -66,19 +68,31 @@ export class ReceiverTable {
   /** Receivers by slot, in the order they joined. */
   readonly slots: ReceiverState[] = [];
 
-  /** The receiver `id`, added when new (`ackSeq` starts at `seq`: a late joiner must not hold the window back to its first report). */
-  touch(id: number, address: string, port: number, now: number, seq: number): { receiver: ReceiverState; added: boolean } {
+  /**
+   * Report number `report` of receiver `id` arrived from `address:port`:
+   * the receiver, added when new (`ackSeq` starts at `seq`: a late joiner
+   * must not hold the window back to its first report). Undefined when the
+   * number is not above the last one taken from it: a replayed or
+   * duplicated packet, which must neither keep a dead receiver alive nor
+   * move where its repairs go.
+   */
+  report(id: number, report: number, address: string, port: number, now: number, seq: number): { receiver: ReceiverState; added: boolean } | undefined {
     let r = this.all.get(id);
+    if (r && report <= r.report) return undefined;
+    if (!r && report < 1) return undefined;
     const added = !r;
     if (!r) {
       r = {
-        id, slot: this.slots.length, address, port, state: 'active', lastHeard: now, complete: 0, lastProgress: now, loss: 0, baseline: new LossBaseline(),
-        congestedSince: undefined, ackSeq: seq, receiveBuffer: DEFAULT_RECEIVE_BUFFER, sampleSeq: -1, sampleReceived: 0, slowSeconds: 0,
+        id, slot: this.slots.length, address, port, state: 'active', lastHeard: now, report, complete: 0, lastProgress: now, loss: 0,
+        baseline: new LossBaseline(), congestedSince: undefined, ackSeq: seq, receiveBuffer: DEFAULT_RECEIVE_BUFFER, sampleSeq: -1,
+        sampleReceived: 0, slowSeconds: 0,
       };
       this.all.set(id, r);
       this.slots.push(r);
     }
+    r.report = report;
     r.lastHeard = now;
+    r.address = address;
     r.port = port;
     return { receiver: r, added };
   }

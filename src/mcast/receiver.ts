@@ -71,7 +71,19 @@ class Receiver {
   private layout: Layout | undefined;
   private map: BlockMap | undefined;
   private spool: Spool | undefined;
+  /** Where reports go: the sender's control port, from its ANNOUNCE. */
   private sender: { address: string; port: number } | undefined;
+  /**
+   * The sender's address: given (`senderAddress`), else pinned by the
+   * first ANNOUNCE. Packets from any other address are not the sender's (a
+   * key holder's packet replayed by a stranger) and are dropped, so a
+   * replayed ANNOUNCE can't send this receiver's reports elsewhere.
+   */
+  private senderAddress: string | undefined;
+  /** The `seq` of the newest ANNOUNCE taken: an older one is a replay. */
+  private announcedSeq = 0;
+  /** Reports (JOIN, STATUS, DONE) sent so far: each carries the next number (packet.ts, ReceiverReportFields). */
+  private reports = 0;
   private statusIntervalMs = DEFAULT_STATUS_MS;
   private ackEvery = 0;
   private sinceStatus = 0;
@@ -120,6 +132,7 @@ class Receiver {
     tuneGcForDatagrams();
     this.log = options.log ?? silentLogger;
     this.id = options.receiverId ?? (Math.random() * 0xffffffff) >>> 0;
+    this.senderAddress = options.senderAddress;
     this.reader = new SpoolReader({
       path: () => this.spool?.path,
       totalBytes: () => this.layout?.totalBytes,
@@ -176,12 +189,12 @@ class Receiver {
     // No closure per packet: the handlers run for every datagram.
     data.on('message', (msg, rinfo) => {
       try {
-        this.onPacket(msg, rinfo.address);
+        this.onPacket(msg, rinfo.address, true);
       } catch (e) {
         this.failOn(e);
       }
     });
-    control.on('message', (msg) => this.guard(() => this.onPacket(msg, undefined)));
+    control.on('message', (msg, rinfo) => this.guard(() => this.onPacket(msg, rinfo.address, false)));
     this.log.debug('mcast.receiver_joined', { group, port, interfaceAddress, receiver: this.id });
     this.every(() => this.onTick(), 10);
   }
@@ -203,7 +216,12 @@ class Receiver {
     this.fail(e instanceof TrowelError ? e : new TrowelError('EMCAST_SPOOL', `Cannot receive into ${this.options.spoolFile}: ${(e as Error).message}`, { cause: e }));
   }
 
-  private onPacket(msg: Buffer, from: string | undefined): void {
+  /** A datagram from `from`, on the group's socket (`multicast`) or the control socket (unicast repairs, DROP, DONE). */
+  private onPacket(msg: Buffer, from: string, multicast: boolean): void {
+    if (this.senderAddress !== undefined && from !== this.senderAddress) {
+      this.badPackets++;
+      return;
+    }
     // DATA, nearly every packet: checked and taken in place, no objects.
     if (isDataPacket(msg)) {
       if (peekSession(msg) !== this.options.sessionId || !this.auth.verify(msg)) {
@@ -211,7 +229,7 @@ class Receiver {
         return;
       }
       this.lastHeard = Date.now();
-      this.onData(dataSeq(msg), dataBlock(msg), msg, from !== undefined);
+      this.onData(dataSeq(msg), dataBlock(msg), msg, multicast);
       return this.maybeAck();
     }
     if (peekType(msg) !== 0 && peekSession(msg) !== this.options.sessionId) {
@@ -226,13 +244,13 @@ class Receiver {
     this.lastHeard = Date.now();
     switch (p.type) {
       case PacketType.PARITY:
-        this.onParity(p.seq, p.group, p.index, p.payload, from !== undefined);
+        this.onParity(p.seq, p.group, p.index, p.payload, multicast);
         return this.maybeAck();
       case PacketType.ANNOUNCE:
-        return this.onAnnounce(p, from);
+        return multicast ? this.onAnnounce(p, from) : undefined;
       case PacketType.END:
         // END is numbered like a block packet (sender.ts sendEnd).
-        if (from !== undefined) this.noteSeq(p.seq, true);
+        if (multicast) this.noteSeq(p.seq, true);
         if (this.layout) this.passedGroups = this.layout.groupCount;
         if (p.final && !this.map?.isComplete) return this.fallBack('the sender ended the session');
         return this.sendStatus(true);
@@ -252,8 +270,12 @@ class Receiver {
     if (this.ackEvery > 0 && this.sinceStatus >= this.ackEvery) this.sendStatus(false);
   }
 
-  private onAnnounce(p: AnnouncePacket, from: string | undefined): void {
-    if (from === undefined) return;
+  private onAnnounce(p: AnnouncePacket, from: string): void {
+    if (p.seq < this.announcedSeq) {
+      this.badPackets++;
+      return;
+    }
+    this.announcedSeq = p.seq;
     if (!this.layout) {
       try {
         this.layout = layoutFor(p.totalBytes, p.blockSize, p.groupSize);
@@ -271,6 +293,7 @@ class Receiver {
       this.badPackets++;
       return;
     }
+    this.senderAddress = from;
     this.sender = { address: from, port: p.controlPort };
     this.statusIntervalMs = Math.max(10, p.statusIntervalMs || DEFAULT_STATUS_MS);
     this.ackEvery = p.ackEvery;
@@ -280,7 +303,7 @@ class Receiver {
       const now = Date.now();
       if (now - this.lastJoinSent >= 50) {
         this.lastJoinSent = now;
-        this.sendControl(encodePacket({ type: PacketType.JOIN, session: this.options.sessionId, receiver: this.id }, this.auth));
+        this.sendControl(encodePacket({ type: PacketType.JOIN, session: this.options.sessionId, receiver: this.id, report: ++this.reports }, this.auth));
       }
     } else if (p.phase === Phase.ENDING) {
       this.passedGroups = this.layout.groupCount;
@@ -448,6 +471,7 @@ class Receiver {
       type: PacketType.STATUS,
       session: this.options.sessionId,
       receiver: this.id,
+      report: ++this.reports,
       seq: Math.max(0, this.highestSeq),
       contiguous: map.contiguous,
       complete: map.complete,
@@ -528,7 +552,7 @@ class Receiver {
         clearInterval(timer);
         return this.settleWith(undefined, report);
       }
-      this.sendControl(encodePacket({ type: PacketType.DONE, session: this.options.sessionId, receiver: this.id, ack: false }, this.auth));
+      this.sendControl(encodePacket({ type: PacketType.DONE, session: this.options.sessionId, receiver: this.id, report: ++this.reports, ack: false }, this.auth));
     };
     const timer = setInterval(sendDone, DONE_RETRY_MS);
     sendDone();

@@ -106,6 +106,8 @@ class Sender {
   private unicastTo: ReceiverState | undefined;
   private proactiveSent = 0;
   private badPackets = 0;
+  /** Receiver reports refused as not new (replayed or duplicated). */
+  private replayedPackets = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private window = MIN_WINDOW;
@@ -209,39 +211,42 @@ class Sender {
       this.badPackets++;
       return;
     }
+    if (p.type !== PacketType.JOIN && p.type !== PacketType.STATUS && (p.type !== PacketType.DONE || p.ack)) {
+      this.badPackets++;
+      return;
+    }
     const now = Date.now();
+    const r = this.receiver(p.receiver, p.report, rinfo, now);
+    if (!r) return;
     switch (p.type) {
-      case PacketType.JOIN:
-        this.receiver(p.receiver, rinfo, now);
-        return;
       case PacketType.STATUS:
-        return this.onStatus(p, rinfo, now);
-      case PacketType.DONE: {
-        if (p.ack) return;
-        const r = this.receiver(p.receiver, rinfo, now);
+        return this.onStatus(p, r, now);
+      case PacketType.DONE:
         if (r.state === 'active') {
           r.state = 'done';
           r.complete = this.layout.blockCount;
           this.log.info('mcast.receiver_done', { receiver: r.id, address: r.address });
         }
-        this.sendTo(r, { type: PacketType.DONE, session: this.options.sessionId, receiver: r.id, ack: true });
+        this.sendTo(r, { type: PacketType.DONE, session: this.options.sessionId, receiver: r.id, report: p.report, ack: true });
         return;
-      }
-      default:
-        this.badPackets++;
     }
   }
 
-  private receiver(id: number, rinfo: RemoteInfo, now: number): ReceiverState {
-    const { receiver: r, added } = this.receivers.touch(id, rinfo.address, rinfo.port, now, this.seq);
+  /** The receiver that sent report `report`; undefined (and counted) when the report is not new: a replay. */
+  private receiver(id: number, report: number, rinfo: RemoteInfo, now: number): ReceiverState | undefined {
+    const taken = this.receivers.report(id, report, rinfo.address, rinfo.port, now, this.seq);
+    if (!taken) {
+      this.replayedPackets++;
+      return undefined;
+    }
+    const { receiver: r, added } = taken;
     if (added) this.log.info('mcast.receiver_joined', { receiver: id, address: rinfo.address, late: this.phase !== Phase.WAITING });
     // It may have missed its DROP: it is still talking.
     if (r.state === 'dropped') this.sendTo(r, { type: PacketType.DROP, session: this.options.sessionId, receiver: id, reason: DropReason.BEHIND });
     return r;
   }
 
-  private onStatus(p: StatusPacket, rinfo: RemoteInfo, now: number): void {
-    const r = this.receiver(p.receiver, rinfo, now);
+  private onStatus(p: StatusPacket, r: ReceiverState, now: number): void {
     if (r.state !== 'active') return;
     if (this.receivers.status(r, p, now) && this.aimd.congestion(now)) {
       this.log.debug('mcast.rate_down', { receiver: r.id, loss: r.loss, rate: Math.round(this.aimd.rate) });
@@ -646,6 +651,7 @@ class Sender {
       unicastRepairs: this.unicastRepairs,
       proactive: this.proactiveSent,
       badPackets: this.badPackets,
+      replayedPackets: this.replayedPackets,
       receivers: [...this.receivers.all.values()].map((r): ReceiverSummary => ({ id: r.id, address: r.address, state: r.state, reason: r.reason, loss: r.loss })),
       rateBitsPerSecond: Math.round(this.aimd.rate),
       windowHeldSeconds: this.stats().windowHeldSeconds,

@@ -76,6 +76,7 @@ export function collect(child: ChildProcess): Collected {
 
 export const SENDER_SCRIPT = join(import.meta.dirname, 'mcast-sender-process.ts');
 export const FORGER_SCRIPT = join(import.meta.dirname, 'mcast-forger-process.ts');
+export const REPLAYER_SCRIPT = join(import.meta.dirname, 'mcast-replayer-process.ts');
 
 /** A helper process that prints one JSON line at the end. */
 export interface JsonRun<T> {

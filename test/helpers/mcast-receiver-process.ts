@@ -20,6 +20,7 @@ interface Config {
   fetchFrom?: string;
   timeoutMs?: number;
   receiveBufferBytes?: number;
+  receiverId?: number;
 }
 
 const config = JSON.parse(process.argv[2]!) as Config;
@@ -33,6 +34,7 @@ const receive = receiveFile({
   spoolFile: config.spoolFile,
   timeoutMs: config.timeoutMs ?? 30_000,
   receiveBufferBytes: config.receiveBufferBytes,
+  receiverId: config.receiverId,
   log,
   fetchRange: config.fetchFrom
     ? (start, end) => Promise.resolve(createReadStream(config.fetchFrom!, { start, end: end - 1 }))

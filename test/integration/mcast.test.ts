@@ -14,14 +14,16 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropIncoming, type Netns } from '../../src/lab/netns.ts';
 import type { ReceiverReport, SenderReport } from '../../src/mcast/index.ts';
-import { CLI, collect, createMcastLab, FORGER_SCRIPT, type JsonRun, type McastLab, RECEIVER_SCRIPT, runJson, SENDER_SCRIPT } from '../helpers/mcast-lab.ts';
+import {
+  CLI, collect, createMcastLab, FORGER_SCRIPT, type JsonRun, type McastLab, RECEIVER_SCRIPT, REPLAYER_SCRIPT, runJson, SENDER_SCRIPT,
+} from '../helpers/mcast-lab.ts';
 
 const GROUP = '239.255.84.1';
 const SIZE = 32 << 20;
 const RECEIVERS = 8;
 
 type ReceiverResult = ReceiverReport & { ok: boolean; error?: string; code?: string; sha256: string; streamed: number; cpuSeconds: number };
-type SenderResult = SenderReport & { ok: boolean; error?: string };
+type SenderResult = SenderReport & { ok: boolean; error?: string; code?: string };
 
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -106,6 +108,28 @@ describe('multicast send and receive', () => {
       const result = await r.result;
       await expectIdentical(i, ep.sessionId, result);
       expect(result.badPackets).toBeGreaterThanOrEqual(150); // some may arrive after the session ended
+    }
+  });
+
+  it('ignores genuine packets replayed from elsewhere and old reports replayed to the sender', async () => {
+    const ep = endpoint();
+    const ids = [0x7e570001, 0x7e570002, 0x7e570003];
+    const receivers = ids.map((receiverId, i) => startReceiver(i, ep, { receiverId }));
+    await Promise.all(receivers.map((r) => r.printed('READY')));
+    const sender = startSender(ep, { minReceivers: 3, rateBitsPerSecond: 50e6 });
+    await sender.printed('PHASE sending');
+    const replayer = runJson(intruder, REPLAYER_SCRIPT, { ...ep, interfaceAddress: lab.receivers[RECEIVERS]!.address, receiverIds: ids, count: 100, ms: 500 });
+    await replayer.printed('SENT 100');
+    const sent = await sender.result;
+    expect(sent.ok, sent.error).toBe(true);
+    // 100 rounds of a JOIN and a STATUS numbered 1 per receiver, all while data flowed (32 MiB at 50 Mbit/s: ~5 s).
+    expect(sent.replayedPackets).toBeGreaterThanOrEqual(550);
+    // Had one been taken, that receiver's address would now be the replayer's.
+    expect(sent.receivers.map((r) => [r.address, r.state]).sort()).toEqual(lab.receivers.slice(0, 3).map((r) => [r.address, 'done']).sort());
+    for (const [i, r] of receivers.entries()) {
+      const result = await r.result;
+      await expectIdentical(i, ep.sessionId, result);
+      expect(result.badPackets).toBeGreaterThanOrEqual(150); // 100 ANNOUNCEs and ~100 DATA from the wrong address
     }
   });
 
