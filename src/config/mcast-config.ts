@@ -21,9 +21,11 @@ export interface McastConfig {
   minReceivers: number;
   /** The longest a session waits for its receivers (from its first request) before it sends to those it has. */
   maxWaitMs: number;
+  /** Prefix length of a tee's segment: machines whose address shares this many leading bits with the tee's hear its session. */
+  teeSegmentBits: number;
 }
 
-export const MCAST_KEYS = ['enabled', 'group', 'port', 'rate', 'window', 'minReceivers', 'maxWait'] as const;
+export const MCAST_KEYS = ['enabled', 'group', 'port', 'rate', 'window', 'minReceivers', 'maxWait', 'teeSegment'] as const;
 export const DEFAULT_MCAST_GROUP = '239.255.84.0/24';
 
 export function parseMcast(s: Section): McastConfig {
@@ -45,6 +47,7 @@ export function parseMcast(s: Section): McastConfig {
     windowMs,
     minReceivers: s.integer('minReceivers', 1, 1, 10000),
     maxWaitMs,
+    teeSegmentBits: s.integer('teeSegment', 24, 8, 32),
   };
 }
 

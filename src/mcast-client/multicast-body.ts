@@ -38,7 +38,7 @@ export interface MulticastBodyOptions {
 
 export function multicastBody(options: MulticastBodyOptions): (context: BodyContext) => Promise<BodySource> {
   return async (context) => {
-    const answer = await requestOffer(offerRequest(options, context, false));
+    const answer = await requestOffer(offerRequest(options, context, false, await interfaceFor(options)));
     if (answer.kind === 'unavailable') {
       context.log.warn('multicast_unavailable', { reason: answer.reason });
       options.onTransport?.({ transport: 'http', reason: `the server offers no multicast (${answer.reason})` });
@@ -51,13 +51,14 @@ export function multicastBody(options: MulticastBodyOptions): (context: BodyCont
 /** Receives one offered session into a spool file; shared with the tee's receivers. */
 export async function receiveSession(offer: SessionOffer, options: MulticastBodyOptions, context: BodyContext): Promise<BodySource> {
   checkOffer(offer, context);
-  const interfaceAddress = options.interfaceAddress ?? (await localAddressFor(new URL(options.server).hostname));
+  const interfaceAddress = await interfaceFor(options);
   const spoolFile = join(context.intoDir, stagingName());
   const stop = new AbortController();
   const onAbort = () => stop.abort(context.signal?.reason);
   context.signal?.addEventListener('abort', onAbort, { once: true });
   const received = receiveFile({
     group: offer.group, port: offer.port, interfaceAddress, sessionId: offer.sessionId, key: offer.key, spoolFile,
+    senderAddress: offer.senderAddress,
     fetchRange: rangeFetcher(context.streamUrl, `"${context.manifest.sha256}"`, { dispatcher: options.dispatcher, signal: stop.signal, alignment: blockSizeOn(interfaceAddress) }),
     timeoutMs: offer.startsInMs + (options.timeoutMs ?? 60_000),
     log: context.log,
@@ -105,11 +106,17 @@ function blockSizeOn(interfaceAddress: string): number | undefined {
 }
 
 /** @private The request for this receive's stream. */
-export function offerRequest(options: Pick<MulticastBodyOptions, 'server' | 'mac' | 'token' | 'dispatcher'>, context: BodyContext, tee: boolean): OfferRequest {
+/** `address`: where this machine joins or sends, so the server can tell its segment (a tee's session reaches only its own). */
+export function offerRequest(options: Pick<MulticastBodyOptions, 'server' | 'mac' | 'token' | 'dispatcher'>, context: BodyContext, tee: boolean, address: string): OfferRequest {
   return {
-    server: options.server, mac: options.mac, token: options.token, dispatcher: options.dispatcher, tee,
+    server: options.server, mac: options.mac, token: options.token, dispatcher: options.dispatcher, tee, address,
     name: context.ref.name, arch: context.ref.arch, version: context.ref.version, parent: context.parent,
   };
+}
+
+/** The local address multicast goes through: given, or the one that routes to the server. */
+export async function interfaceFor(options: Pick<MulticastBodyOptions, 'server' | 'interfaceAddress'>): Promise<string> {
+  return options.interfaceAddress ?? (await localAddressFor(new URL(options.server).hostname));
 }
 
 /** @private A session for other bytes than the signed manifest's would fail the digest check at the very end: refuse it now. */

@@ -4,6 +4,7 @@
  * admin's). A server with multicast off, or without streams, is not an
  * error here: the caller falls back to HTTP and says why.
  */
+import { isIPv4 } from 'node:net';
 import { request, type Dispatcher } from 'undici';
 import { TrowelError } from '../errors.ts';
 
@@ -14,6 +15,8 @@ export interface SessionOffer {
   port: number;
   key: Buffer;
   sender: string;
+  /** The sender's IPv4 address, when the server knows it: the receiver takes packets only from it. */
+  senderAddress: string | undefined;
   sha256: string;
   totalBytes: number;
   state: string;
@@ -36,6 +39,8 @@ export interface OfferRequest {
   version: string;
   parent: string | null;
   tee?: boolean;
+  /** The local address this machine joins or sends on: its segment, for the server. */
+  address?: string;
   dispatcher?: Dispatcher;
   timeoutMs?: number;
 }
@@ -53,7 +58,7 @@ export async function requestOffer(r: OfferRequest): Promise<OfferAnswer> {
     const response = await request(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${r.token}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ name: r.name, arch: r.arch, version: r.version, parent: r.parent, tee: r.tee === true }),
+      body: JSON.stringify({ name: r.name, arch: r.arch, version: r.version, parent: r.parent, tee: r.tee === true, address: r.address }),
       // The server may make the stream (btrfs send) before it answers.
       headersTimeout: timeout,
       bodyTimeout: timeout,
@@ -104,6 +109,7 @@ function parseOffer(body: Record<string, unknown> | undefined, server: string): 
     role, sessionId: num('sessionId', 0xffffffff), group, port: num('port', 65535), key, sender: str('sender'), sha256: str('sha256'),
     totalBytes: num('totalBytes'), state: str('state'), rateBitsPerSecond: num('rateBitsPerSecond'), minReceivers: num('minReceivers'),
     maxWaitMs: num('maxWaitMs'), startsInMs: num('startsInMs'), yourAddress: typeof body.yourAddress === 'string' ? body.yourAddress : undefined,
+    senderAddress: typeof body.senderAddress === 'string' && isIPv4(body.senderAddress) && body.senderAddress !== '0.0.0.0' ? body.senderAddress : undefined,
   };
 }
 

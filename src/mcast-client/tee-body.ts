@@ -25,8 +25,7 @@ import { describeError } from '../errors.ts';
 import { sendFile, type SenderStats } from '../mcast/index.ts';
 import { stagingName } from '../stream/receive-staging.ts';
 import type { BodyContext, BodySource } from '../stream/receive.ts';
-import { localAddressFor } from './local-address.ts';
-import { offerRequest, receiveSession, type MulticastBodyOptions } from './multicast-body.ts';
+import { interfaceFor, type MulticastBodyOptions, offerRequest, receiveSession } from './multicast-body.ts';
 import { reportTee, requestOffer, type SessionOffer } from './offer.ts';
 
 /** How long a receiver may go without progress before the tee drops it to HTTP. */
@@ -36,7 +35,7 @@ const REPORT_EVERY_MS = 2000;
 
 export function teeBody(options: MulticastBodyOptions): (context: BodyContext) => Promise<BodySource> {
   return async (context) => {
-    const answer = await requestOffer(offerRequest(options, context, true));
+    const answer = await requestOffer(offerRequest(options, context, true, await interfaceFor(options)));
     if (answer.kind === 'unavailable') {
       context.log.warn('multicast_unavailable', { reason: answer.reason });
       options.onTransport?.({ transport: 'http', reason: `the server offers no multicast to tee (${answer.reason})` });
@@ -49,7 +48,7 @@ export function teeBody(options: MulticastBodyOptions): (context: BodyContext) =
 
 /** @private */
 async function sendWhileFetching(offer: SessionOffer, options: MulticastBodyOptions, context: BodyContext): Promise<BodySource> {
-  const interfaceAddress = options.interfaceAddress ?? (await localAddressFor(new URL(options.server).hostname));
+  const interfaceAddress = await interfaceFor(options);
   const spoolFile = join(context.intoDir, stagingName());
   const spool = await open(spoolFile, 'wx', 0o600);
   let written = 0;

@@ -89,8 +89,9 @@ export interface SessionInit {
   totalBytes: number;
   origin: SessionOrigin;
   settings: SessionSettings;
-  /** The machine that sends a tee session. */
+  /** The machine that sends a tee session, and its address (when known: the segment its session reaches). */
   teeMac?: string;
+  teeAddress?: string;
   now: () => number;
   log: Logger;
 }
@@ -138,6 +139,7 @@ export class McastSession {
   readonly origin: SessionOrigin;
   readonly settings: SessionSettings;
   readonly teeMac: string | undefined;
+  readonly teeAddress: string | undefined;
   readonly machines = new Set<string>();
   readonly createdAt: number;
   state: SessionState;
@@ -168,6 +170,7 @@ export class McastSession {
     this.origin = init.origin;
     this.settings = init.settings;
     this.teeMac = init.teeMac;
+    this.teeAddress = init.teeAddress;
     this.now = init.now;
     this.log = init.log;
     this.createdAt = init.now();

@@ -121,6 +121,31 @@ describe('McastSessions', () => {
     expect(sender.runs).toHaveLength(0);
   });
 
+  it('offers a tee session only on the tee\'s segment; machines elsewhere get the server\'s, and a tee there sends its own', async () => {
+    const { sessions } = make();
+    const tee = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:01', { tee: true, address: '10.0.1.5' });
+    expect(tee).toMatchObject({ role: 'sender', senderAddress: '10.0.1.5' });
+    const near = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:02', { address: '::ffff:10.0.1.9' });
+    expect(near).toMatchObject({ role: 'receiver', sessionId: tee.sessionId, sender: 'aa:aa:aa:aa:aa:01', senderAddress: '10.0.1.5' });
+    const far = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:03', { address: '10.0.2.9' });
+    expect(far).toMatchObject({ role: 'receiver', sender: '10.0.0.1', senderAddress: '10.0.0.1' });
+    expect(far.sessionId).not.toBe(tee.sessionId);
+    const farTee = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:04', { tee: true, address: '10.0.2.7' });
+    expect(farTee).toMatchObject({ role: 'sender', senderAddress: '10.0.2.7' });
+    expect(new Set([tee.sessionId, far.sessionId, farTee.sessionId]).size).toBe(3);
+    expect(await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:05', { address: '10.0.2.10' })).toMatchObject({ sessionId: farTee.sessionId });
+    await sessions.close();
+  });
+
+  it('takes the tee segment\'s width from mcast.teeSegment', async () => {
+    const { sessions } = make('mcast: { enabled: true, window: 1s, maxWait: 20s, group: 239.9.9.0/30, teeSegment: 16 }');
+    const tee = await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:01', { tee: true, address: '10.0.1.5' });
+    expect(await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:02', { address: '10.0.200.1' })).toMatchObject({ sessionId: tee.sessionId });
+    expect((await sessions.offer(STREAM, 'aa:aa:aa:aa:aa:03', { address: '10.1.0.1' })).sessionId).not.toBe(tee.sessionId);
+    await sessions.close();
+    expect(() => parseConfig('listen: { address: 10.0.0.1 }\nmcast: { teeSegment: 33 }\n')).toThrow(/teeSegment/);
+  });
+
   it('refuses everything when multicast is off', async () => {
     const { sessions } = make('mcast: { enabled: false }');
     await expect(sessions.offer(STREAM, 'aa:aa:aa:aa:aa:01')).rejects.toMatchObject({ code: 'EMCASTOFF' });

@@ -14,6 +14,7 @@ import { silentLogger, type Logger } from '../log/logger.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
 import type { TemplateRef } from '../pool/names.ts';
 import type { CachedStream } from '../stream/cache.ts';
+import { ipv4ToNumber } from '../wire/ipv4.ts';
 import { McastSession, type RunSender, type SessionOrigin, type SessionSettings, type SessionStats, type SessionView, type StreamKey } from './session.ts';
 import { SessionMetrics } from './session-metrics.ts';
 import { freeSlot } from './slots.ts';
@@ -41,6 +42,8 @@ export interface Offer {
   key: string;
   /** Who sends: the server's address, or the tee machine's MAC. */
   sender: string;
+  /** The sender's IPv4 address, when known: receivers take packets only from it. */
+  senderAddress?: string;
   sha256: string;
   totalBytes: number;
   state: SessionView['state'];
@@ -72,18 +75,22 @@ export class McastSessions {
   }
 
   /**
-   * The session machine `mac` should use for `stream`, opening one when none
-   * gathers or sends it. With `tee`, the machine is to send the session
-   * itself, unless another machine already tees that stream: then it receives.
+   * The session machine `mac` (asking from `address`) should use for
+   * `stream`, opening one when none gathers or sends it. A tee session
+   * reaches only its own segment (TTL 1), so it is offered only to machines
+   * on the tee's (`mcast.teeSegment`); others get the server's session.
+   * With `tee`, the machine is to send the session itself, unless another
+   * machine already tees that stream on its segment: then it receives.
    */
-  async offer(stream: StreamKey, mac: string, options: { tee?: boolean } = {}): Promise<Offer> {
+  async offer(stream: StreamKey, mac: string, options: { tee?: boolean; address?: string } = {}): Promise<Offer> {
     this.requireEnabled();
     const cached = await this.options.streams.ensure(refOf(stream), stream.parent);
-    let session = this.findLive(stream, 'tee') ?? (options.tee ? undefined : this.findLive(stream));
+    const teeHere = this.sessions.find((s) => s.live && s.origin === 'tee' && sameStream(s.stream, stream) && this.sameSegment(s.teeAddress, options.address));
+    let session = teeHere ?? (options.tee ? undefined : this.findLive(stream, (s) => s.origin !== 'tee'));
     let role: Offer['role'] = 'receiver';
     if (!session) {
       const origin: SessionOrigin = options.tee ? 'tee' : 'auto';
-      session = this.open(stream, cached, origin, this.defaults(), options.tee ? mac : undefined);
+      session = this.open(stream, cached, origin, this.defaults(), options.tee ? { mac, address: options.address } : undefined);
       if (options.tee) role = 'sender';
     }
     if (session.addMachine(mac)) this.metrics.offered(role);
@@ -95,7 +102,7 @@ export class McastSessions {
   async start(stream: StreamKey, settings: Partial<Omit<SessionSettings, 'windowMs'>>): Promise<{ session: SessionView; existing: boolean }> {
     this.requireEnabled();
     const cached = await this.options.streams.ensure(refOf(stream), stream.parent);
-    const live = this.findLive(stream);
+    const live = this.findLive(stream, (s) => s.origin !== 'tee');
     if (live) return { session: live.view(), existing: true };
     const session = this.open(stream, cached, 'admin', { ...this.defaults(), ...definedOnly(settings), windowMs: 0 });
     return { session: session.view(), existing: false };
@@ -125,18 +132,18 @@ export class McastSessions {
   }
 
   /** @private */
-  private open(stream: StreamKey, cached: CachedStream, origin: SessionOrigin, settings: SessionSettings, teeMac?: string): McastSession {
+  private open(stream: StreamKey, cached: CachedStream, origin: SessionOrigin, settings: SessionSettings, tee?: { mac: string; address?: string }): McastSession {
     const taken = new Set(this.sessions.filter((s) => s.live).map((s) => s.slot));
     const slot = freeSlot(this.config.groups, this.config.port, taken);
     const session = new McastSession({
       sessionId: this.freshSessionId(), key: randomBytes(32), slot: slot.index, group: slot.group, port: slot.port,
       interfaceAddress: this.options.interfaceAddress, stream, file: cached.file, sha256: cached.signed.manifest.sha256,
-      totalBytes: cached.signed.manifest.compressedSize, origin, settings, teeMac, now: this.now, log: this.log,
+      totalBytes: cached.signed.manifest.compressedSize, origin, settings, teeMac: tee?.mac, teeAddress: tee?.address, now: this.now, log: this.log,
     });
     this.sessions.push(session);
     this.metrics.track(session);
     this.forgetOld();
-    this.log.info('mcast_session_opened', { sessionId: session.sessionId, origin, ...stream, group: slot.group, port: slot.port, windowMs: settings.windowMs, teeMac });
+    this.log.info('mcast_session_opened', { sessionId: session.sessionId, origin, ...stream, group: slot.group, port: slot.port, windowMs: settings.windowMs, teeMac: tee?.mac, teeAddress: tee?.address });
     session.schedule(this.options.runSender);
     return session;
   }
@@ -146,15 +153,26 @@ export class McastSessions {
     const startsAt = session.createdAt + session.settings.windowMs;
     return {
       role, sessionId: session.sessionId, group: session.group, port: session.port, key: session.key.toString('base64'),
-      sender: session.origin === 'tee' ? session.teeMac! : session.interfaceAddress, sha256: session.sha256, totalBytes: session.totalBytes,
+      sender: session.origin === 'tee' ? session.teeMac! : session.interfaceAddress,
+      senderAddress: session.origin === 'tee' ? session.teeAddress : session.interfaceAddress, sha256: session.sha256, totalBytes: session.totalBytes,
       state: session.state, rateBitsPerSecond: session.settings.rateBitsPerSecond, minReceivers: session.settings.minReceivers,
       maxWaitMs: session.settings.maxWaitMs, startsInMs: session.state === 'gathering' ? Math.max(0, startsAt - this.now()) : 0,
     };
   }
 
   /** @private */
-  private findLive(stream: StreamKey, origin?: SessionOrigin): McastSession | undefined {
-    return this.sessions.find((s) => s.live && (origin === undefined || s.origin === origin) && sameStream(s.stream, stream));
+  private findLive(stream: StreamKey, which: (s: McastSession) => boolean): McastSession | undefined {
+    return this.sessions.find((s) => s.live && which(s) && sameStream(s.stream, stream));
+  }
+
+  /** @private Two addresses on one tee segment; unknown (or not IPv4) on either side counts as the same, as before segments were told apart. */
+  private sameSegment(a: string | undefined, b: string | undefined): boolean {
+    const x = ipv4Of(a);
+    const y = ipv4Of(b);
+    if (x === undefined || y === undefined) return true;
+    const bits = this.config.teeSegmentBits;
+    const mask = (0xffffffff << (32 - bits)) >>> 0;
+    return ((x & mask) >>> 0) === ((y & mask) >>> 0);
   }
 
   /** @private */
@@ -186,6 +204,16 @@ export class McastSessions {
     if (!this.config.enabled) {
       throw new TrowelError('EMCASTOFF', 'Cannot start a multicast session: multicast is off on this server', { hint: 'set mcast: { enabled: true } in trowel.yaml' });
     }
+  }
+}
+
+/** @private An address as a number; HTTP peers may come IPv4-mapped (`::ffff:10.0.0.5`). */
+function ipv4Of(address: string | undefined): number | undefined {
+  if (address === undefined) return undefined;
+  try {
+    return ipv4ToNumber(address.replace(/^::ffff:/i, ''));
+  } catch {
+    return undefined;
   }
 }
 

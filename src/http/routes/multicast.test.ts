@@ -115,4 +115,21 @@ describe('multicast routes', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ session: { state: 'done', progress: 1, completed: 1, origin: 'tee' } });
   });
+
+  it('matches machines to a tee by the address they name, and refuses one that is not IPv4', async () => {
+    const { f, sessions, call } = setup();
+    cleanup = async () => (await sessions.close(), f.cleanup());
+    const [tee, near, far] = ['01', '02', '03'].map((n) => f.machines.recordContact({ mac: `52:54:00:00:00:${n}` }).token);
+    const ask = async (n: string, token: string, extra: object) =>
+      (await (await call('POST', `/api/v1/machines/52:54:00:00:00:${n}/multicast`, { name: NAME, arch: 'x86_64', version: V1, ...extra }, token)).json()) as Record<string, unknown>;
+    const sending = await ask('01', tee!, { tee: true, address: '192.168.7.20' });
+    expect(sending).toMatchObject({ role: 'sender', senderAddress: '192.168.7.20' });
+    expect(await ask('02', near!, { address: '192.168.7.21' })).toMatchObject({ role: 'receiver', sessionId: sending.sessionId, senderAddress: '192.168.7.20' });
+    const elsewhere = await ask('03', far!, { address: '192.168.8.21' });
+    expect(elsewhere).toMatchObject({ role: 'receiver', senderAddress: '10.0.0.1' });
+    expect(elsewhere.sessionId).not.toBe(sending.sessionId);
+    const bad = await call('POST', `/api/v1/machines/52:54:00:00:00:03/multicast`, { name: NAME, arch: 'x86_64', version: V1, address: '../../etc/passwd' }, far);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('"address" must be an IPv4 address');
+  });
 });

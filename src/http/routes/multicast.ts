@@ -10,6 +10,7 @@
  * - GET /api/v1/multicast/sessions[/:id]: open, read-only, never a key.
  * - POST /api/v1/multicast/sessions (admin): `trowel mcast send`.
  */
+import { isIPv4 } from 'node:net';
 import { parseDurationSeconds, parseRate } from '../../config/index.ts';
 import { TrowelError } from '../../errors.ts';
 import type { McastSessions, SessionStats, StreamKey } from '../../mcast-server/index.ts';
@@ -35,7 +36,7 @@ export function machineMulticastRoute(deps: RouteDeps): Handler {
     const body = await readJson(request, 'offer a multicast session', STREAM_BODY);
     const stream = await streamOf(deps, body);
     const tee = (body as { tee?: unknown }).tee === true;
-    const offer = await translate(() => mcast.offer(stream, mac, { tee }), stream);
+    const offer = await translate(() => mcast.offer(stream, mac, { tee, address: segmentAddress(body, peer) }), stream);
     if (deps.machines.get(mac)) deps.events?.append(mac, EventKind.log, {
       line: `multicast: session ${offer.sessionId} on ${offer.group}:${offer.port} as ${offer.role}${offer.startsInMs > 0 ? `, sending in ${Math.ceil(offer.startsInMs / 1000)} s` : ''}`,
     });
@@ -164,6 +165,18 @@ function objectOf(body: unknown): Record<string, unknown> {
 }
 
 /** @private */
+/**
+ * Where the machine joins or sends multicast: the `address` it names (a tee
+ * may fetch through one interface and send on another), else the address
+ * its request came from.
+ */
+function segmentAddress(body: unknown, peer: string): string {
+  const address = (body as { address?: unknown }).address;
+  if (address === undefined || address === null) return peer;
+  if (typeof address !== 'string' || !isIPv4(address)) throw invalid(`"address" must be an IPv4 address, not ${JSON.stringify(address)}`);
+  return address;
+}
+
 function invalid(problem: string): HttpError {
   return new HttpError(400, 'invalid_request', `Cannot start the multicast session: ${problem}`);
 }
