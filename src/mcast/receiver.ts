@@ -42,9 +42,19 @@ import { SpoolReader } from './spool-reader.ts';
 const RECEIVE_BUFFER = 16 << 20;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_STATUS_MS = 50;
-/** DONE is repeated this often until the sender acknowledges it, at most DONE_TRIES times. */
+/**
+ * DONE is repeated until the sender acknowledges it: first after 100 ms,
+ * then at doubling intervals up to 1.6 s, DONE_TRIES times in all; the
+ * receiver gives up 1.6 s after the last (~8 s after the first). A sender
+ * busy with hundreds of receivers' reports may take seconds to read this
+ * one; unheard, it would count the receiver as dropped. A gone sender
+ * holds a finished receiver no longer than that.
+ */
 const DONE_RETRY_MS = 100;
-const DONE_TRIES = 10;
+const DONE_TRIES = 8;
+/** Housekeeping runs when due, but not more often than this, nor sleeps longer. */
+const MIN_TICK_MS = 10;
+const MAX_TICK_MS = 1000;
 /** Present blocks between missing runs a fallback fetch takes along rather than splitting the request (~1.4 MB). */
 const FETCH_MERGE_BLOCKS = 1024;
 
@@ -121,7 +131,12 @@ class Receiver {
   private doneAcked = false;
   private lastProgressBytes = 0;
   private lastProgressAt = Date.now();
-  private timers: NodeJS.Timeout[] = [];
+  /**
+   * The housekeeping timer, armed for when something is next due (a STATUS,
+   * a progress report, the silence bound) rather than on a fixed 10 ms beat:
+   * hundreds of receivers sharing a machine's cores spent them on wakeups.
+   */
+  private tickTimer: NodeJS.Timeout | undefined;
   private settle: { resolve: (r: ReceiverReport) => void; reject: (e: Error) => void } | undefined;
   private finished = false;
   private fetches: Promise<void>[] = [];
@@ -196,11 +211,23 @@ class Receiver {
     });
     control.on('message', (msg, rinfo) => this.guard(() => this.onPacket(msg, rinfo.address, false)));
     this.log.debug('mcast.receiver_joined', { group, port, interfaceAddress, receiver: this.id });
-    this.every(() => this.onTick(), 10);
+    this.scheduleTick();
   }
 
-  private every(fn: () => void, ms: number): void {
-    this.timers.push(setInterval(() => this.guard(fn), ms));
+  private scheduleTick(): void {
+    if (!this.control) return; // settled
+    const now = Date.now();
+    let due = this.lastHeard + (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    if (this.map) {
+      due = Math.min(due, this.lastProgressAt + 1000);
+      // Before the first block packet, due at the interval anyway: the first STATUS then goes out on time.
+      if (!this.fallingBack) due = Math.min(due, (this.firstSeq >= 0 ? this.lastStatusSent : now) + this.statusIntervalMs);
+    }
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = undefined;
+      this.guard(() => this.onTick());
+      this.scheduleTick();
+    }, Math.min(MAX_TICK_MS, Math.max(MIN_TICK_MS, due - now)));
   }
 
   /** Runs a socket or timer callback; what it throws (a full disk under the spool) fails the receive instead of the process. */
@@ -548,13 +575,23 @@ class Receiver {
     // DONE until acknowledged, so the sender stops waiting for this receiver; bounded so a gone sender can't hold us.
     let tries = 0;
     const sendDone = () => {
-      if (this.doneAcked || tries++ >= DONE_TRIES) {
+      if (this.doneAcked || tries >= DONE_TRIES) {
         clearInterval(timer);
         return this.settleWith(undefined, report);
       }
       this.sendControl(encodePacket({ type: PacketType.DONE, session: this.options.sessionId, receiver: this.id, report: ++this.reports, ack: false }, this.auth));
+      tries++;
     };
-    const timer = setInterval(sendDone, DONE_RETRY_MS);
+    // Checked every DONE_RETRY_MS (an acknowledgement ends the wait at once); sent at 0, 0.1, 0.3, 0.7, 1.5, 3.1, 4.7 and 6.3 s.
+    let next = 0;
+    let elapsed = 0;
+    const timer = setInterval(() => {
+      elapsed += DONE_RETRY_MS;
+      if (this.doneAcked) return sendDone();
+      if (elapsed < next) return;
+      next = elapsed + DONE_RETRY_MS * Math.min(16, 2 ** tries);
+      sendDone();
+    }, DONE_RETRY_MS);
     sendDone();
   }
 
@@ -593,8 +630,8 @@ class Receiver {
   }
 
   private settleWith(error: Error | undefined, report?: ReceiverReport): void {
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
+    clearTimeout(this.tickTimer);
+    this.tickTimer = undefined;
     this.closeData();
     closeQuietly(this.control);
     this.control = undefined;

@@ -55,6 +55,14 @@ const BATCH = 256;
 /** Reused packet buffers: more than any batch, so a slot is never rewritten while the kernel may still queue it. */
 const RING = 1024;
 const SEND_BUFFER = 8 << 20;
+/**
+ * The control socket's receive buffer: each END (and each ack point) brings
+ * a STATUS from every receiver at once, and at Linux's default (~208 KiB,
+ * ~1.3 KiB of buffer per small datagram) a few hundred receivers overflow
+ * it; those whose reports keep landing in the overflow look silent and get
+ * dropped.
+ */
+const CONTROL_RECEIVE_BUFFER = 4 << 20;
 export function sendFile(options: SenderOptions): Promise<SenderReport> {
   try {
     return new Sender(options).run();
@@ -198,6 +206,11 @@ class Sender {
       data.setSendBufferSize(SEND_BUFFER);
     } catch {
       // capped by net.core.wmem_max: only more EAGAIN pauses
+    }
+    try {
+      control.setRecvBufferSize(CONTROL_RECEIVE_BUFFER);
+    } catch {
+      // capped by net.core.rmem_max: reports beyond it are lost and sent again
     }
     this.controlPort = control.address().port;
     control.on('message', (msg, rinfo) => this.guard(() => this.onControl(msg, rinfo)));
