@@ -128,7 +128,8 @@ class Receiver {
   private lastStatusSent = 0;
   /** Bytes complete at the last STATUS, for its rate. */
   private statusBytes = 0;
-  private doneAcked = false;
+  /** While DONE waits for its acknowledgement: ends the wait. */
+  private onDoneAcked: (() => void) | undefined;
   private lastProgressBytes = 0;
   private lastProgressAt = Date.now();
   /**
@@ -285,7 +286,7 @@ class Receiver {
         if (p.receiver !== this.id) return;
         return this.fallBack(`the sender dropped this receiver (${dropReasonText(p.reason)})`);
       case PacketType.DONE:
-        if (p.ack && p.receiver === this.id) this.doneAcked = true;
+        if (p.ack && p.receiver === this.id) this.onDoneAcked?.();
         return;
       default:
         return; // JOIN and STATUS are for the sender
@@ -574,24 +575,19 @@ class Receiver {
     if (this.dropped || !this.sender) return this.settleWith(undefined, report);
     // DONE until acknowledged, so the sender stops waiting for this receiver; bounded so a gone sender can't hold us.
     let tries = 0;
-    const sendDone = () => {
-      if (this.doneAcked || tries >= DONE_TRIES) {
-        clearInterval(timer);
-        return this.settleWith(undefined, report);
-      }
-      this.sendControl(encodePacket({ type: PacketType.DONE, session: this.options.sessionId, receiver: this.id, report: ++this.reports, ack: false }, this.auth));
-      tries++;
+    let timer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      clearTimeout(timer);
+      this.onDoneAcked = undefined;
+      this.settleWith(undefined, report);
     };
-    // Checked every DONE_RETRY_MS (an acknowledgement ends the wait at once); sent at 0, 0.1, 0.3, 0.7, 1.5, 3.1, 4.7 and 6.3 s.
-    let next = 0;
-    let elapsed = 0;
-    const timer = setInterval(() => {
-      elapsed += DONE_RETRY_MS;
-      if (this.doneAcked) return sendDone();
-      if (elapsed < next) return;
-      next = elapsed + DONE_RETRY_MS * Math.min(16, 2 ** tries);
-      sendDone();
-    }, DONE_RETRY_MS);
+    // Sent at 0, 0.1, 0.3, 0.7, 1.5, 3.1, 4.7 and 6.3 s; the acknowledgement ends the wait at once.
+    const sendDone = () => {
+      if (tries >= DONE_TRIES || !this.control) return stop(); // no control socket: settled meanwhile (failed, aborted)
+      this.sendControl(encodePacket({ type: PacketType.DONE, session: this.options.sessionId, receiver: this.id, report: ++this.reports, ack: false }, this.auth));
+      timer = setTimeout(sendDone, DONE_RETRY_MS * Math.min(16, 2 ** tries++));
+    };
+    this.onDoneAcked = stop;
     sendDone();
   }
 
