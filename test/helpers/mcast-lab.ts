@@ -70,7 +70,9 @@ export function collect(child: ChildProcess): Collected {
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString('utf8')).slice(-20_000)));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  // 'close', not 'exit': a process may end before its last stdout line has been read from the pipe (200 receivers
+  // on two cores made that race real), and that line is the report.
+  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)));
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
