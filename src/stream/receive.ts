@@ -403,10 +403,14 @@ async function exists(path: string): Promise<boolean> {
   return lstat(path).then(() => true, () => false);
 }
 
-/** @private Errors of writing into a child's stdin that has gone away. */
+/**
+ * @private Errors of writing into a child's stdin that has gone away: EPIPE, or ECANCELED for a write still
+ * pending when the pipe was closed under it (btrfs receive quit on a bad command). The child's own exit
+ * status says why, and is what the user needs.
+ */
 function isBrokenPipe(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
-  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_WRITE_AFTER_END';
+  return code === 'EPIPE' || code === 'ECANCELED' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_WRITE_AFTER_END';
 }
 
 /** @private The reason part of an error, without a "Cannot <action>: " prefix it may carry. */
