@@ -4,9 +4,9 @@
  * admin's). A server with multicast off, or without streams, is not an
  * error here: the caller falls back to HTTP and says why.
  */
-import { isIPv4 } from 'node:net';
 import { request, type Dispatcher } from 'undici';
 import { TrowelError } from '../errors.ts';
+import { isIpv4 } from '../wire/ipv4.ts';
 
 export interface SessionOffer {
   role: 'receiver' | 'sender';
@@ -109,7 +109,7 @@ function parseOffer(body: Record<string, unknown> | undefined, server: string): 
     role, sessionId: num('sessionId', 0xffffffff), group, port: num('port', 65535), key, sender: str('sender'), sha256: str('sha256'),
     totalBytes: num('totalBytes'), state: str('state'), rateBitsPerSecond: num('rateBitsPerSecond'), minReceivers: num('minReceivers'),
     maxWaitMs: num('maxWaitMs'), startsInMs: num('startsInMs'), yourAddress: typeof body.yourAddress === 'string' ? body.yourAddress : undefined,
-    senderAddress: typeof body.senderAddress === 'string' && isIPv4(body.senderAddress) && body.senderAddress !== '0.0.0.0' ? body.senderAddress : undefined,
+    senderAddress: typeof body.senderAddress === 'string' && isIpv4(body.senderAddress) && body.senderAddress !== '0.0.0.0' ? body.senderAddress : undefined,
   };
 }
 

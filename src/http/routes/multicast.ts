@@ -10,13 +10,13 @@
  * - GET /api/v1/multicast/sessions[/:id]: open, read-only, never a key.
  * - POST /api/v1/multicast/sessions (admin): `trowel mcast send`.
  */
-import { isIPv4 } from 'node:net';
 import { parseDurationSeconds, parseRate } from '../../config/index.ts';
 import { TrowelError } from '../../errors.ts';
 import type { McastSessions, SessionStats, StreamKey } from '../../mcast-server/index.ts';
 import { LATEST, validateArch, validateName, validateVersion } from '../../pool/index.ts';
 import { EventKind } from '../../store/index.ts';
 import { CommandError } from '../../sys/run.ts';
+import { isIpv4 } from '../../wire/ipv4.ts';
 import { bearerToken, requireAdmin, requireMachine, tokensEqual } from '../auth.ts';
 import type { Handler } from '../context.ts';
 import { HttpError } from '../http-error.ts';
@@ -173,7 +173,7 @@ function objectOf(body: unknown): Record<string, unknown> {
 function segmentAddress(body: unknown, peer: string): string {
   const address = (body as { address?: unknown }).address;
   if (address === undefined || address === null) return peer;
-  if (typeof address !== 'string' || !isIPv4(address)) throw invalid(`"address" must be an IPv4 address, not ${JSON.stringify(address)}`);
+  if (typeof address !== 'string' || !isIpv4(address)) throw invalid(`"address" must be an IPv4 address, not ${JSON.stringify(address)}`);
   return address;
 }
 
