@@ -172,6 +172,12 @@ export interface ReceiverOptions extends McastEndpoint {
    * blocks arrive as fragments (src/sys/ip-reassembly.ts).
    */
   tuneReassembly?: boolean;
+  /**
+   * Once the sender is known, read the group's datagrams from the socket's
+   * descriptor into one reused buffer instead of dgram's event per datagram
+   * (src/mcast/datagram-drain.ts). Default true; false keeps the event.
+   */
+  readDirectly?: boolean;
   log?: Logger;
   signal?: AbortSignal;
   onProgress?: (p: { bytes: number; total: number; bytesPerSecond: number }) => void;

@@ -35,6 +35,7 @@ import {
 import { abortError, bindSocket, closeQuietly, socketError } from './sockets.ts';
 import { tuneIpReassembly } from '../sys/ip-reassembly.ts';
 import { tuneGcForDatagrams } from './gc-tuning.ts';
+import { startDrain, type Drain } from './datagram-drain.ts';
 import { Spool } from './spool.ts';
 import { SpoolReader } from './spool-reader.ts';
 
@@ -78,6 +79,9 @@ class Receiver {
   private readonly id: number;
   private data: Socket | undefined;
   private control: Socket | undefined;
+  /** Reads the group's datagrams once the sender is known (datagram-drain.ts); until then dgram's 'message' does. */
+  private drain: Drain | undefined;
+  private drainRequested = false;
   private layout: Layout | undefined;
   private map: BlockMap | undefined;
   private spool: Spool | undefined;
@@ -205,7 +209,7 @@ class Receiver {
     // No closure per packet: the handlers run for every datagram.
     data.on('message', (msg, rinfo) => {
       try {
-        this.onPacket(msg, rinfo.address, true);
+        this.onPacket(msg, rinfo.address, true, rinfo.port);
       } catch (e) {
         this.failOn(e);
       }
@@ -245,7 +249,7 @@ class Receiver {
   }
 
   /** A datagram from `from`, on the group's socket (`multicast`) or the control socket (unicast repairs, DROP, DONE). */
-  private onPacket(msg: Buffer, from: string, multicast: boolean): void {
+  private onPacket(msg: Buffer, from: string, multicast: boolean, fromPort = 0): void {
     if (this.senderAddress !== undefined && from !== this.senderAddress) {
       this.badPackets++;
       return;
@@ -275,7 +279,7 @@ class Receiver {
         this.onParity(p.seq, p.group, p.index, p.payload, multicast);
         return this.maybeAck();
       case PacketType.ANNOUNCE:
-        return multicast ? this.onAnnounce(p, from) : undefined;
+        return multicast ? this.onAnnounce(p, from, fromPort) : undefined;
       case PacketType.END:
         // END is numbered like a block packet (sender.ts sendEnd).
         if (multicast) this.noteSeq(p.seq, true);
@@ -298,7 +302,7 @@ class Receiver {
     if (this.ackEvery > 0 && this.sinceStatus >= this.ackEvery) this.sendStatus(false);
   }
 
-  private onAnnounce(p: AnnouncePacket, from: string): void {
+  private onAnnounce(p: AnnouncePacket, from: string, fromPort: number): void {
     if (p.seq < this.announcedSeq) {
       this.badPackets++;
       return;
@@ -323,6 +327,7 @@ class Receiver {
     }
     this.senderAddress = from;
     this.sender = { address: from, port: p.controlPort };
+    if (fromPort > 0) this.drainFrom(from, fromPort);
     this.statusIntervalMs = Math.max(10, p.statusIntervalMs || DEFAULT_STATUS_MS);
     this.ackEvery = p.ackEvery;
     this.noteSeqBound(p.seq);
@@ -428,8 +433,8 @@ class Receiver {
       return;
     }
     if (!stored) this.parity.set(group, (stored = []));
-    // The packet buffer is this message's own (dgram allocates one per datagram): keep a view, no copy.
-    stored.push({ row, data: payload });
+    // A copy: the packet's buffer is reused for the next datagram when read directly (datagram-drain.ts).
+    stored.push({ row, data: Buffer.from(payload) });
     if (stored.length >= missing) this.rebuild(group);
   }
 
@@ -638,7 +643,36 @@ class Receiver {
     else settle.resolve(report!);
   }
 
+  /**
+   * The sender is known: connect the group's socket to it, so the kernel
+   * takes only its datagrams, and read them without dgram's per-datagram
+   * cost (datagram-drain.ts). Where that can't be done the 'message' event
+   * goes on as before.
+   */
+  private drainFrom(address: string, port: number): void {
+    const data = this.data;
+    if (!data || this.drainRequested || this.options.readDirectly === false) return;
+    this.drainRequested = true;
+    data.connect(port, address, (e?: Error) => {
+      if (e || this.data !== data) return;
+      this.drain = startDrain(
+        data,
+        (msg) => {
+          try {
+            this.onPacket(msg, address, true);
+          } catch (err) {
+            this.failOn(err);
+          }
+        },
+        (err) => this.fail(socketError('receive on', `${this.options.group}:${this.options.port}`, err)),
+      );
+      this.log.debug('mcast.receiver_reads_directly', { receiver: this.id, sender: `${address}:${port}`, direct: this.drain !== undefined });
+    });
+  }
+
   private closeData(): void {
+    this.drain?.stop();
+    this.drain = undefined;
     closeQuietly(this.data);
     this.data = undefined;
   }
