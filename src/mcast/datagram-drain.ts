@@ -12,9 +12,13 @@
  * How: `read(2)` on a UDP socket returns one datagram. dgram's own reading
  * is stopped, and the descriptor (non-blocking: libuv opened it) is read
  * until EAGAIN every POLL_MS, or at once again while datagrams keep coming.
- * `read` gives no source address, so the socket must be connected to its one
- * peer first: Linux then delivers only that address and port's datagrams
- * (multicast ones too, when the socket is bound to the group address).
+ * A socket that stays empty for IDLE_MS goes back to dgram's event, which
+ * then only wakes the polling up (a sender waiting, a slow session, or
+ * hundreds of receivers on one machine must not spend it on empty reads).
+ * `read` gives no source address, so the socket must be connected to its
+ * one peer first: Linux then delivers only that address and port's
+ * datagrams (multicast ones too, when the socket is bound to the group
+ * address).
  *
  * The descriptor is reached through dgram's internal state (Node has no
  * public accessor), so `startDrain` returns undefined where that isn't there
@@ -25,6 +29,8 @@ import { readSync } from 'node:fs';
 
 /** How long an idle socket waits before the next read: a few ms adds nothing a sender's window notices. */
 const POLL_MS = 2;
+/** Empty this long, the socket waits for dgram's event instead of being polled. */
+const IDLE_MS = 20;
 /** Datagrams read in one turn before other events (timers, the control socket) get theirs. */
 const BATCH = 256;
 /** The largest UDP payload over IPv4. */
@@ -32,6 +38,7 @@ const MAX_DATAGRAM = 65_507;
 
 interface UdpHandle {
   fd: number;
+  recvStart(): number;
   recvStop(): number;
 }
 
@@ -39,7 +46,7 @@ interface UdpHandle {
 function handleOf(socket: Socket): UdpHandle | undefined {
   const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
   const handle = state && (socket as unknown as Record<symbol, { handle?: Partial<UdpHandle> } | undefined>)[state]?.handle;
-  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0 || typeof handle.recvStop !== 'function') return undefined;
+  if (!handle || typeof handle.fd !== 'number' || handle.fd < 0 || typeof handle.recvStop !== 'function' || typeof handle.recvStart !== 'function') return undefined;
   return handle as UdpHandle;
 }
 
@@ -51,8 +58,10 @@ export interface Drain {
 /**
  * Stops dgram's reading of a connected, bound socket and hands each datagram
  * to `onDatagram` as a view of a buffer that is reused for the next one (copy
- * what must outlive the call). A read error other than "nothing there" stops
- * the drain and goes to `onError`.
+ * what must outlive the call). While the socket is idle dgram's 'message'
+ * event takes over: the socket's own listeners get that datagram as usual,
+ * and it wakes the polling up again. A read error other than "nothing
+ * there" stops the drain and goes to `onError`.
  */
 export function startDrain(socket: Socket, onDatagram: (datagram: Buffer) => void, onError: (e: Error) => void): Drain | undefined {
   const handle = handleOf(socket);
@@ -60,10 +69,13 @@ export function startDrain(socket: Socket, onDatagram: (datagram: Buffer) => voi
   const fd = handle.fd;
   const buffer = Buffer.allocUnsafe(MAX_DATAGRAM);
   let stopped = false;
+  /** dgram reads (idle): its next event wakes the polling. */
+  let waiting = false;
+  let lastDatagramAt = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
 
-  /** One datagram's length, or -1 when none is queued. */
+  /** One datagram's length, 0 for none worth handing over, or -1 when none is queued. */
   const readOne = (): number => {
     // EAGAIN is the common ending of a turn: an Error without a stack costs a third less.
     const limit = Error.stackTraceLimit;
@@ -81,6 +93,11 @@ export function startDrain(socket: Socket, onDatagram: (datagram: Buffer) => voi
     }
   };
 
+  const fail = (e: Error): void => {
+    stop();
+    onError(e);
+  };
+
   const turn = (): void => {
     timer = undefined;
     immediate = undefined;
@@ -92,21 +109,39 @@ export function startDrain(socket: Socket, onDatagram: (datagram: Buffer) => voi
         if (length > 0) onDatagram(buffer.subarray(0, length));
       }
     } catch (e) {
-      stopped = true;
-      onError(e as Error);
-      return;
+      return fail(e as Error);
     }
     if (stopped) return;
-    if (n === BATCH) immediate = setImmediate(turn);
-    else timer = setTimeout(turn, POLL_MS);
+    const now = Date.now();
+    if (n > 0) lastDatagramAt = now;
+    if (n === BATCH) {
+      immediate = setImmediate(turn);
+    } else if (n === 0 && now - lastDatagramAt >= IDLE_MS) {
+      const code = handle.recvStart();
+      if (code !== 0) return fail(new Error(`Cannot read the socket: libuv error ${code}`));
+      waiting = true;
+    } else {
+      timer = setTimeout(turn, POLL_MS);
+    }
   };
 
-  immediate = setImmediate(turn);
-  return {
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
-    },
+  /** dgram delivered a datagram while idle (to the socket's listeners): poll again, from the next batch on. */
+  const wake = (): void => {
+    if (!waiting || stopped) return;
+    waiting = false;
+    handle.recvStop();
+    lastDatagramAt = Date.now();
+    timer = setTimeout(turn, POLL_MS);
   };
+
+  function stop(): void {
+    stopped = true;
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+    socket.off('message', wake);
+  }
+
+  socket.on('message', wake);
+  immediate = setImmediate(turn);
+  return { stop };
 }

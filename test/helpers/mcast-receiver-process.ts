@@ -21,6 +21,7 @@ interface Config {
   timeoutMs?: number;
   receiveBufferBytes?: number;
   receiverId?: number;
+  readDirectly?: boolean;
 }
 
 const config = JSON.parse(process.argv[2]!) as Config;
@@ -35,6 +36,7 @@ const receive = receiveFile({
   timeoutMs: config.timeoutMs ?? 30_000,
   receiveBufferBytes: config.receiveBufferBytes,
   receiverId: config.receiverId,
+  readDirectly: config.readDirectly,
   log,
   fetchRange: config.fetchFrom
     ? (start, end) => Promise.resolve(createReadStream(config.fetchFrom!, { start, end: end - 1 }))
