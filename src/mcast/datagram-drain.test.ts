@@ -65,43 +65,64 @@ describe('startDrain', () => {
     for (let i = 0; i < sent.length; i++) expect(got[i]!.equals(sent[i]!)).toBe(true);
   });
 
-  it('goes back to dgram\'s event when idle, and to reading directly at the next datagram', async () => {
+  /** A connected pair, the receiver's buffer large enough for the bursts below. */
+  async function pair(): Promise<{ receiver: Socket; peer: Socket }> {
     const receiver = await udp();
     const peer = await udp();
     await connectSocket(receiver, peer.address().port, '127.0.0.1');
     receiver.setRecvBufferSize(4 << 20);
+    return { receiver, peer };
+  }
+
+  async function burst(peer: Socket, receiver: Socket, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) await send(peer, receiver, Buffer.alloc(1000, i));
+  }
+
+  it('reads a fast stream directly and leaves a trickle to dgram\'s event', async () => {
+    const { receiver, peer } = await pair();
     let byEvent = 0;
     let direct = 0;
     receiver.on('message', () => byEvent++);
     drains.push(startDrain(receiver, () => direct++, () => {})!);
-    for (let round = 1; round <= 3; round++) {
-      // Idle well past IDLE_MS: the next datagram comes by the event, the burst behind it directly.
-      await new Promise((r) => setTimeout(r, 60));
-      for (let i = 0; i < 100; i++) await send(peer, receiver, Buffer.alloc(1000, i));
-      await until(() => byEvent + direct === 100 * round);
-      expect(byEvent).toBeLessThanOrEqual(2 * round);
-    }
-    expect(direct).toBeGreaterThanOrEqual(294);
+    const trickle = async () => {
+      for (let i = 0; i < 10; i++) {
+        await send(peer, receiver, Buffer.from('slow'));
+        await new Promise((r) => setTimeout(r, 15));
+      }
+    };
+    await trickle();
+    await until(() => byEvent === 10);
+    expect(direct).toBe(0);
+    await burst(peer, receiver, 300);
+    await until(() => byEvent + direct === 310);
+    // POLL_ENTRY_COUNT by event, then directly.
+    expect(direct).toBeGreaterThanOrEqual(200);
+    const before = { byEvent, direct };
+    await new Promise((r) => setTimeout(r, 30));
+    await trickle();
+    await until(() => byEvent + direct === 320);
+    // Once the burst is over the drain gives the socket back: at most one datagram read directly on the way out.
+    expect(direct - before.direct).toBeLessThanOrEqual(1);
   });
 
   it('reads nothing more once stopped', async () => {
-    const receiver = await udp();
-    const peer = await udp();
-    await connectSocket(receiver, peer.address().port, '127.0.0.1');
-    let count = 0;
-    const drain = startDrain(receiver, () => count++, () => {})!;
-    await send(peer, receiver, Buffer.from('one'));
-    await until(() => count === 1);
+    const { receiver, peer } = await pair();
+    let direct = 0;
+    let byEvent = 0;
+    receiver.on('message', () => byEvent++);
+    const drain = startDrain(receiver, () => direct++, () => {})!;
+    await burst(peer, receiver, 100);
+    await until(() => byEvent + direct === 100);
+    expect(direct).toBeGreaterThan(0);
     drain.stop();
-    await send(peer, receiver, Buffer.from('two'));
+    const stoppedAt = direct;
+    await burst(peer, receiver, 100);
     await new Promise((r) => setTimeout(r, 50));
-    expect(count).toBe(1);
+    expect(direct).toBe(stoppedAt);
   });
 
   it('stops and reports what the handler throws', async () => {
-    const receiver = await udp();
-    const peer = await udp();
-    await connectSocket(receiver, peer.address().port, '127.0.0.1');
+    const { receiver, peer } = await pair();
     const errors: Error[] = [];
     let calls = 0;
     drains.push(
@@ -114,9 +135,9 @@ describe('startDrain', () => {
         (e) => errors.push(e),
       )!,
     );
-    await send(peer, receiver, Buffer.from('a'));
-    await send(peer, receiver, Buffer.from('b'));
+    await burst(peer, receiver, 100);
     await until(() => errors.length > 0);
+    await burst(peer, receiver, 100);
     await new Promise((r) => setTimeout(r, 30));
     expect(errors.map((e) => e.message)).toEqual(['disk full']);
     expect(calls).toBe(1);

@@ -9,12 +9,13 @@
  * machine whose cores the receivers share that per-datagram cost decides
  * the session's time (docs/multicast.md, "Reading datagrams").
  *
- * How: `read(2)` on a UDP socket returns one datagram. dgram's own reading
- * is stopped, and the descriptor (non-blocking: libuv opened it) is read
- * until EAGAIN every POLL_MS, or at once again while datagrams keep coming.
- * A socket that stays empty for IDLE_MS goes back to dgram's event, which
- * then only wakes the polling up (a sender waiting, a slow session, or
- * hundreds of receivers on one machine must not spend it on empty reads).
+ * How: `read(2)` on a UDP socket returns one datagram. Only while datagrams
+ * come fast (POLL_ENTRY_COUNT within POLL_ENTRY_MS, by dgram's event) is
+ * dgram's own reading stopped and the descriptor (non-blocking: libuv
+ * opened it) read until EAGAIN every POLL_MS, or at once again while
+ * datagrams keep coming. A turn that finds fewer than POLL_EXIT_BELOW goes
+ * back to the event: a sender waiting, a slow session, or hundreds of
+ * receivers sharing a machine's cores must not spend them on empty reads.
  * `read` gives no source address, so the socket must be connected to its
  * one peer first: Linux then delivers only that address and port's
  * datagrams (multicast ones too, when the socket is bound to the group
@@ -29,8 +30,11 @@ import { readSync } from 'node:fs';
 
 /** How long an idle socket waits before the next read: a few ms adds nothing a sender's window notices. */
 const POLL_MS = 2;
-/** Empty this long, the socket waits for dgram's event instead of being polled. */
-const IDLE_MS = 20;
+/** Polling starts when this many datagrams came by event within POLL_ENTRY_MS... */
+const POLL_ENTRY_COUNT = 16;
+const POLL_ENTRY_MS = 10;
+/** ...and stops when a turn finds fewer than this. */
+const POLL_EXIT_BELOW = 2;
 /** Datagrams read in one turn before other events (timers, the control socket) get theirs. */
 const BATCH = 256;
 /** The largest UDP payload over IPv4. */
@@ -56,22 +60,23 @@ export interface Drain {
 }
 
 /**
- * Stops dgram's reading of a connected, bound socket and hands each datagram
- * to `onDatagram` as a view of a buffer that is reused for the next one (copy
- * what must outlive the call). While the socket is idle dgram's 'message'
- * event takes over: the socket's own listeners get that datagram as usual,
- * and it wakes the polling up again. A read error other than "nothing
- * there" stops the drain and goes to `onError`.
+ * Reads a connected, bound socket directly while its datagrams come fast,
+ * handing each to `onDatagram` as a view of a buffer that is reused for the
+ * next one (copy what must outlive the call). Otherwise dgram's 'message'
+ * event goes on delivering to the socket's own listeners, which must handle
+ * datagrams too. A read error other than "nothing there" stops the drain
+ * and goes to `onError`.
  */
 export function startDrain(socket: Socket, onDatagram: (datagram: Buffer) => void, onError: (e: Error) => void): Drain | undefined {
   const handle = handleOf(socket);
-  if (!handle || handle.recvStop() !== 0) return undefined;
+  if (!handle) return undefined;
   const fd = handle.fd;
   const buffer = Buffer.allocUnsafe(MAX_DATAGRAM);
   let stopped = false;
-  /** dgram reads (idle): its next event wakes the polling. */
-  let waiting = false;
-  let lastDatagramAt = Date.now();
+  let polling = false;
+  /** Datagrams dgram delivered since `windowStart`, to tell a fast stream from a trickle. */
+  let byEvent = 0;
+  let windowStart = 0;
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
 
@@ -112,25 +117,28 @@ export function startDrain(socket: Socket, onDatagram: (datagram: Buffer) => voi
       return fail(e as Error);
     }
     if (stopped) return;
-    const now = Date.now();
-    if (n > 0) lastDatagramAt = now;
     if (n === BATCH) {
       immediate = setImmediate(turn);
-    } else if (n === 0 && now - lastDatagramAt >= IDLE_MS) {
+    } else if (n < POLL_EXIT_BELOW) {
       const code = handle.recvStart();
       if (code !== 0) return fail(new Error(`Cannot read the socket: libuv error ${code}`));
-      waiting = true;
+      polling = false;
+      byEvent = 0;
     } else {
       timer = setTimeout(turn, POLL_MS);
     }
   };
 
-  /** dgram delivered a datagram while idle (to the socket's listeners): poll again, from the next batch on. */
-  const wake = (): void => {
-    if (!waiting || stopped) return;
-    waiting = false;
-    handle.recvStop();
-    lastDatagramAt = Date.now();
+  /** dgram delivered a datagram (to the socket's listeners): fast enough, poll from the next one on. */
+  const counted = (): void => {
+    if (polling || stopped) return;
+    const now = Date.now();
+    if (now - windowStart > POLL_ENTRY_MS) {
+      windowStart = now;
+      byEvent = 0;
+    }
+    if (++byEvent < POLL_ENTRY_COUNT || handle.recvStop() !== 0) return;
+    polling = true;
     timer = setTimeout(turn, POLL_MS);
   };
 
@@ -138,10 +146,9 @@ export function startDrain(socket: Socket, onDatagram: (datagram: Buffer) => voi
     stopped = true;
     clearTimeout(timer);
     if (immediate) clearImmediate(immediate);
-    socket.off('message', wake);
+    socket.off('message', counted);
   }
 
-  socket.on('message', wake);
-  immediate = setImmediate(turn);
+  socket.on('message', counted);
   return { stop };
 }
