@@ -84,6 +84,8 @@ describe('three machines provisioned at once over multicast (QEMU, TCG)', () => 
 
     const sessions = ((await lab!.api('GET', '/api/v1/multicast/sessions')) as { sessions: SessionView[] }).sessions;
     const sent = sessions.filter((s) => s.state === 'done');
+    // Once seen without a done session (three verified installs nonetheless): say what the list held.
+    if (sent.length !== 1) console.info('multicast sessions (none or several done)', JSON.stringify(sessions));
     expect(sent).toHaveLength(1);
     console.info('multicast session', JSON.stringify(sent[0]));
     expect(sent[0]).toMatchObject({ origin: 'auto', progress: 1, template: { name: DEMO_TEMPLATE_NAME } });
