@@ -173,9 +173,11 @@ export interface ReceiverOptions extends McastEndpoint {
    */
   tuneReassembly?: boolean;
   /**
-   * Once the sender is known, read the group's datagrams from the socket's
-   * descriptor into one reused buffer instead of dgram's event per datagram
-   * (src/mcast/datagram-drain.ts). Default true; false keeps the event.
+   * Once the sender is known, and while its datagrams come fast, read them
+   * from the socket's descriptor into one reused buffer instead of dgram's
+   * event per datagram (src/mcast/datagram-drain.ts). Only with a receive
+   * buffer of 4 MiB or more as Linux reports it (net.core.rmem_max ≥ 2 MiB).
+   * Default true; false keeps the event.
    */
   readDirectly?: boolean;
   log?: Logger;
