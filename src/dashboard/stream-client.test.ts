@@ -80,7 +80,7 @@ describe('followEventStream', () => {
   });
 
   it('says so when the server has no event stream', async () => {
-    const old = await streamServer(0, (server) => server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n')));
+    const old = await streamServer(0, (server) => server.on('upgrade', (_req, socket) => socket.on('error', () => {}).end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n')));
     cleanups.push(old.stop);
     const { log } = follow(old.port);
     await expect.poll(() => log[0]).toBe('down 1 server answered 404 (no event stream there)');

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect as connectTcp, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { silentLogger } from '../log/logger.ts';
@@ -115,6 +115,20 @@ describe('EventStream', () => {
     const code = await new Promise<number>((ok) => second.ws.on('close', (c) => ok(c)));
     expect(code).toBe(1013);
     await expect.poll(() => stream.clients).toBe(1);
+  });
+
+  it('survives a client that resets the connection after its 404', async () => {
+    const { port } = await setup();
+    for (let i = 0; i < 20; i++) {
+      const client = connectTcp(port);
+      client.write('GET /api/v1/elsewhere HTTP/1.1\r\nhost: x\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n');
+      const answer = await new Promise<string>((ok) => client.once('data', (d) => ok(String(d))));
+      expect(answer).toMatch(/^HTTP\/1.1 404 /);
+      client.resetAndDestroy(); // RST while the server's side is still open for reading
+    }
+    // An unhandled ECONNRESET would have ended the process; the server still answers.
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    expect(await res.text()).toBe('plain');
   });
 
   it('closes clients with 1001 when the server stops', async () => {

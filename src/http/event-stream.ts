@@ -61,6 +61,9 @@ export class EventStream {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? '/', 'http://upgrade').pathname;
     if (path !== EVENT_STREAM_PATH || req.method !== 'GET') {
+      // node:http hands an upgrade's socket over without its error listener: a client
+      // that resets after our 404 would otherwise throw ECONNRESET and end the server.
+      socket.on('error', () => socket.destroy());
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
