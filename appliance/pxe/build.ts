@@ -13,7 +13,8 @@
  *
  * Idempotent: when every output is newer than every input, nothing is done.
  * One build at a time per output directory (build-lock.ts).
- * dist/trowel is built first (npm run build) when it is missing.
+ * dist/trowel is built first (npm run build) when it is missing or older than
+ * its sources.
  */
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -38,6 +39,9 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
 export const OVERLAY = join(ROOT, 'buildroot-overlay');
 const TROWEL_BINARY = join(ROOT, 'dist/trowel');
+/** What the binary is bundled from (appliance/build-binary.ts). */
+const BINARY_SOURCE_DIRS = ['src', 'tui'];
+const BINARY_BUILD_FILES = ['package-lock.json', 'appliance/build-binary.ts', 'appliance/blessed-bundle.ts', 'appliance/terminfo.ts'];
 /** The size the issue asks kernel + initramfs to stay under. */
 export const SIZE_GOAL_BYTES = 40 * 2 ** 20;
 
@@ -69,7 +73,7 @@ export interface BuildOptions {
   compression?: Compression;
   /** Rebuild even when up to date. */
   force?: boolean;
-  /** The trowel executable to ship (default dist/trowel, built when missing). */
+  /** The trowel executable to ship (default dist/trowel, built when missing or stale). */
   trowel?: string;
 }
 
@@ -156,8 +160,18 @@ export function formatSizes(info: BuildInfo): string {
   ].join('\n');
 }
 
+/**
+ * dist/trowel, rebuilt when it is older than what goes into it. Built only
+ * when missing, a stale binary from an earlier checkout went into the image,
+ * and a lab's guests then spoke an older multicast protocol than its server
+ * (an e2e run outside `npm test`, which builds first, heard no session).
+ */
 async function ensureTrowelBinary(): Promise<string> {
-  if (!existsSync(TROWEL_BINARY)) {
+  const bundled = (await Promise.all(BINARY_SOURCE_DIRS.map((d) => listFiles(join(ROOT, d)))))
+    .flat()
+    .filter((f) => !f.endsWith('.test.ts'));
+  const inputs = [...bundled, ...BINARY_BUILD_FILES.map((f) => join(ROOT, f))];
+  if (!(await isUpToDate([TROWEL_BINARY], inputs))) {
     await run(process.execPath, [join(ROOT, 'appliance/build-binary.ts')], { cwd: ROOT });
   }
   return TROWEL_BINARY;

@@ -13,7 +13,7 @@
  *
  * TCG on a shared 2-core host: three guests at once take several minutes.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,17 @@ describe('three machines provisioned at once over multicast (QEMU, TCG)', () => 
   const events = async (mac: string) => ((await lab!.api('GET', `/api/v1/machines/${mac}/events`)) as { events: EventView[] }).events;
   const machine = async (mac: string) => ((await lab!.api('GET', `/api/v1/machines/${mac}`)) as { machine: { state: string; action: string } }).machine;
 
+  /** What a session that went wrong leaves to read: the list, each machine's receive step, the server's mcast records. */
+  const explainNoSession = async (sessions: SessionView[]) => {
+    console.info('multicast sessions (none or several done)', JSON.stringify(sessions));
+    for (const m of MACHINES) {
+      const receive = (await events(m.mac)).filter((e) => e.step === 'receive' || /multicast/.test(e.message ?? e.line ?? ''));
+      console.info(`${m.hostname} receive events`, JSON.stringify(receive));
+    }
+    const serveLog = await readFile(join(lab!.dir, 'serve.log'), 'utf8').catch((e: Error) => `(no serve.log: ${e.message})`);
+    console.info('server mcast records', serveLog.split('\n').filter((l) => /mcast|multicast/.test(l)).slice(0, 60).join('\n'));
+  };
+
   it('one session, three verified installs, three deployed systems booted', async () => {
     for (const m of MACHINES) await lab!.api('PUT', `/api/v1/machines/${m.mac}/plan`, { template: DEMO_TEMPLATE_NAME, hostname: m.hostname });
     const vms = await Promise.all(MACHINES.map(async (m) => {
@@ -85,7 +96,7 @@ describe('three machines provisioned at once over multicast (QEMU, TCG)', () => 
     const sessions = ((await lab!.api('GET', '/api/v1/multicast/sessions')) as { sessions: SessionView[] }).sessions;
     const sent = sessions.filter((s) => s.state === 'done');
     // Once seen without a done session (three verified installs nonetheless): say what the list held.
-    if (sent.length !== 1) console.info('multicast sessions (none or several done)', JSON.stringify(sessions));
+    if (sent.length !== 1) await explainNoSession(sessions);
     expect(sent).toHaveLength(1);
     console.info('multicast session', JSON.stringify(sent[0]));
     expect(sent[0]).toMatchObject({ origin: 'auto', progress: 1, template: { name: DEMO_TEMPLATE_NAME } });
