@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { receiveFile, sendFile } from './index.ts';
 
@@ -32,5 +35,39 @@ describe('sendFile and receiveFile refuse bad input with a TrowelError', () => {
     const { done, readable } = receiveFile({ ...endpoint, spoolFile: '/nonexistent/spool', signal: controller.signal });
     await expect(done).rejects.toMatchObject({ code: 'EMCAST_ABORTED' });
     await expect(readable.toArray()).rejects.toMatchObject({ code: 'EMCAST_ABORTED' });
+  });
+});
+
+describe('receiveFile says why it heard no session', () => {
+  /** A group of its own per test on loopback (multicast loops back on lo here), so parallel files don't meet. */
+  const onLoopback = () => ({ ...endpoint, group: '239.255.84.77', port: 20000 + Math.floor(Math.random() * 20000) });
+
+  it('silence: times out and points at the path (IGMP snooping, firewall)', async () => {
+    const { done, readable } = receiveFile({ ...onLoopback(), spoolFile: join(tmpdir(), `trowel-silent-${process.pid}`), timeoutMs: 300 });
+    const ended = readable.toArray().catch((e: unknown) => e); // read from the start: the stream ends with the same error
+    await expect(done).rejects.toMatchObject({ code: 'EMCAST_TIMEOUT', message: expect.stringMatching(/no session was heard for \d+ s/) });
+    expect(await ended).toMatchObject({ code: 'EMCAST_TIMEOUT' });
+  });
+
+  it('a sender of another release: names both protocol versions and where the packets came from', async () => {
+    const where = onLoopback();
+    const { done, readable } = receiveFile({ ...where, spoolFile: join(tmpdir(), `trowel-foreign-${process.pid}`), timeoutMs: 500 });
+    const ended = readable.toArray().catch((e: unknown) => e);
+    const old = createSocket('udp4');
+    await new Promise<void>((ok) => old.bind(0, '127.0.0.1', ok));
+    old.setMulticastInterface('127.0.0.1');
+    // magic "TW", version 3, ANNOUNCE, session 1, then bytes this release can't read anyway.
+    const packet = Buffer.concat([Buffer.from('5457030100000001', 'hex'), randomBytes(60)]);
+    const timer = setInterval(() => old.send(packet, where.port, where.group), 50);
+    try {
+      await expect(done).rejects.toMatchObject({
+        code: 'EMCAST_VERSION',
+        message: expect.stringMatching(/only packets of multicast protocol version 3 \(from 127\.0\.0\.1\); this receiver speaks version 4/),
+      });
+      expect(await ended).toMatchObject({ code: 'EMCAST_VERSION' });
+    } finally {
+      clearInterval(timer);
+      old.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { WireError } from '../wire/index.ts';
 import { referenceMac } from '../../test/helpers/mcast-reference-mac.ts';
 import { PacketAuth } from './mac.ts';
 import {
-  DATA_HEADER_LENGTH, dataBlock, dataPayloadLength, dataSeq, decodePacket, encodePacket, packetOfSession, encodePacketInto, isDataPacket, type McastPacket, PacketType,
+  DATA_HEADER_LENGTH, dataBlock, dataPayloadLength, dataSeq, decodePacket, encodePacket, packetOfSession, encodePacketInto, foreignVersion, isDataPacket, type McastPacket, PacketType,
   PARITY_HEADER_LENGTH, peekSession, peekType, Phase, sealData, sealParity,
 } from './packet.ts';
 
@@ -83,6 +83,14 @@ describe('decodePacket', () => {
     expect(() => decodePacket(built([HEADER('02'), '00000001 00000001 ff']), auth)).toThrow(/stray/);
     expect(() => decodePacket(built([HEADER('06'), '00000001 09']), auth)).toThrow(/reason/);
     expect(() => decodePacket(built([HEADER('03'), '00'.repeat(38), '0003', '00000001 01']), auth)).toThrow(/STATUS/);
+  });
+
+  it('tells a packet of another trowel release (its version) from one of ours and from noise', () => {
+    expect(foreignVersion(built(['5457 03 01 0000002a', '00000001']))).toBe(3);
+    expect(foreignVersion(built(['5457 05 02 0000002a']))).toBe(5);
+    expect(foreignVersion(built([HEADER('02'), '00000001 00000001']))).toBeUndefined();
+    expect(foreignVersion(built(['5458 03 01 0000002a']))).toBeUndefined();
+    expect(foreignVersion(Buffer.from('5457', 'hex'))).toBeUndefined();
   });
 
   it('rejects random garbage without throwing anything but WireError', () => {

@@ -205,6 +205,16 @@ export function peekType(packet: Buffer): number {
   return packet[3]!;
 }
 
+/**
+ * The protocol version of a trowel packet this release cannot read (right
+ * magic, another version), else undefined: a sender and receiver of
+ * different releases are told apart from plain noise on the group.
+ */
+export function foreignVersion(packet: Buffer): number | undefined {
+  if (packet.length < HEADER_LENGTH || packet.readUInt16BE(0) !== MAGIC || packet[2] === VERSION) return undefined;
+  return packet[2];
+}
+
 /** Session id of a packet {@link peekType} accepted. */
 export function peekSession(packet: Buffer): number {
   return packet.readUInt32BE(4);

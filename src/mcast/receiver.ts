@@ -25,12 +25,14 @@ import {
   packetOfSession,
   DropReason,
   encodePacket,
+  foreignVersion,
   isDataPacket,
   MAX_STATUS_ENTRIES,
   PacketType,
   peekSession,
   peekType,
   Phase,
+  VERSION as PROTOCOL_VERSION,
 } from './packet.ts';
 import { abortError, bindSocket, closeQuietly, socketError } from './sockets.ts';
 import { tuneIpReassembly } from '../sys/ip-reassembly.ts';
@@ -131,6 +133,8 @@ class Receiver {
   private multicastBlocks = 0;
   private repaired = 0;
   private badPackets = 0;
+  /** The first trowel packet of another protocol version: named if no session is ever heard. */
+  private foreign: { version: number; from: string } | undefined;
   private fetchedBytes = 0;
   private dropped = false;
   private fallingBack = false;
@@ -280,6 +284,7 @@ class Receiver {
     const p = packetOfSession(msg, this.auth, this.options.sessionId);
     if (!p) {
       this.badPackets++;
+      this.foreign ??= foreignSender(msg, from);
       return;
     }
     this.lastHeard = Date.now();
@@ -482,7 +487,13 @@ class Receiver {
     const now = Date.now();
     if (!this.fallingBack && now - this.lastHeard > (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)) {
       const what = this.layout ? 'the session went silent' : 'no session was heard';
-      return this.fail(new TrowelError('EMCAST_TIMEOUT', `Cannot receive multicast session ${this.options.sessionId}: ${what} for ${Math.round((now - this.lastHeard) / 1000)} s`, {
+      const seconds = Math.round((now - this.lastHeard) / 1000);
+      if (!this.layout && this.foreign) {
+        return this.fail(new TrowelError('EMCAST_VERSION', `Cannot receive multicast session ${this.options.sessionId}: ${what} for ${seconds} s, only packets of multicast protocol version ${this.foreign.version} (from ${this.foreign.from}); this receiver speaks version ${PROTOCOL_VERSION}`, {
+          hint: 'run the same trowel release on the sender and the receivers (a PXE image built from an older checkout, say)',
+        }));
+      }
+      return this.fail(new TrowelError('EMCAST_TIMEOUT', `Cannot receive multicast session ${this.options.sessionId}: ${what} for ${seconds} s`, {
         hint: `check that the sender runs, and that ${this.options.group}:${this.options.port} reaches ${this.options.interfaceAddress} (IGMP snooping, firewall)`,
       }));
     }
@@ -697,4 +708,10 @@ class Receiver {
 
 function dropReasonText(reason: number): string {
   return reason === DropReason.SILENT ? 'silent' : reason === DropReason.BEHIND ? 'too far behind' : 'sender stopped';
+}
+
+/** @private A packet of another trowel release, with where it came from. */
+function foreignSender(packet: Buffer, from: string): { version: number; from: string } | undefined {
+  const version = foreignVersion(packet);
+  return version === undefined ? undefined : { version, from };
 }
