@@ -37,7 +37,8 @@ export async function startDhcpProcess(ns: Netns, configFile: string, timeoutMs 
     listeners.forEach((l) => l());
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+  // 'close', not 'exit': records the server wrote as it stopped may still be in the pipe at 'exit'.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => {
     resolve(code);
     listeners.forEach((l) => l());
   }));

@@ -87,7 +87,8 @@ export async function createTftpLab(): Promise<TftpLab> {
   let child: ChildProcess | undefined;
   const stop = async (): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      // 'close', not 'exit': the server's last records may still be in the pipe at 'exit'.
+      const exited = new Promise((resolve) => child!.once('close', resolve));
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
     }
