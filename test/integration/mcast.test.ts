@@ -179,15 +179,18 @@ describe('multicast send and receive', () => {
       for (const [i, result] of results.entries()) await expectIdentical(i, ep.sessionId, result);
       expect(results[1]!.loss).toBeGreaterThan(0.02); // the loss was real...
       expect(results[1]!.repaired).toBeGreaterThan(0); // ...and parity made up for it
-      // One parity packet serves every receiver missing any one block of its group: repairs stay
-      // near the worst receiver's losses, well below the sum of all receivers' losses. Counted in
-      // blocks, not packets: a lost packet may have carried two (packing.ts). Repairs are lost too,
-      // each 5% receiver losing ~26% of 6-fragment datagrams, and a group's parity goes on until
-      // both of them have enough: hence 1.8x.
-      const worst = Math.max(...results.map((r) => r.missedBlocks));
-      const sum = results.reduce((a, r) => a + r.missedBlocks, 0);
-      expect(report.repairs).toBeLessThan(worst * 1.8 + 50);
-      expect(report.repairs).toBeLessThan(sum);
+      // One parity packet serves every receiver missing any one block of its group, so repairs follow the worst
+      // receiver, not the sum of all. Counted in blocks, not packets: a lost packet may have carried two (packing.ts).
+      // Repairs are lost at the receiver's own packet loss (a 5% frame loss takes ~30% of 7-fragment datagrams), so
+      // getting `missed` blocks to it takes missed / (1 - loss) sends. Measured (20 runs, half of them beside the unit
+      // suite): 1.10-1.25x that for the costliest receiver, as a group's parity goes on until both 5% receivers have
+      // enough, and a group only one of them asked for is unicast to it. Without aggregation each receiver would cost
+      // its own (`alone`, ~2.1x the worst); measured with it: 0.51-0.58x that.
+      const costs = results.map((r) => r.missedBlocks / (1 - r.loss));
+      const worst = Math.max(...costs);
+      const alone = costs.reduce((a, c) => a + c, 0);
+      expect(report.repairs).toBeLessThan(worst * 1.5 + 50);
+      expect(report.repairs).toBeLessThan(alone * 0.8);
     } finally {
       for (const i of [0, 1, 2]) await lab.receivers[i]!.ns.exec('nft', ['delete', 'table', 'inet', 'trowel_loss']);
     }
