@@ -3,10 +3,11 @@
  * host's btrfs (docs/templates.md). Wiring only: argument parsing, the pool
  * calls, and the tables; publishing prints its steps on stderr.
  */
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { describeError, TrowelError } from '../errors.ts';
 import { createLogger, LogLevel, type LogRecord } from '../log/logger.ts';
 import { TemplatePool, validateArch, type Arch, type PublishSource, type TemplateVersion } from '../pool/index.ts';
+import { pruneStreamCache } from '../stream/cache-prune.ts';
 import { parseCommandArgs, UsageError } from './args.ts';
 import type { CommandIo } from './machines.ts';
 import { templateReceiveCommand } from './template-receive.ts';
@@ -69,8 +70,8 @@ type Request =
   | { kind: 'publish'; pool: string; json: boolean; name: string; arch: Arch; from: PublishSource }
   | { kind: 'list'; pool: string; json: boolean; name?: string; arch?: Arch }
   | { kind: 'show'; pool: string; json: boolean; name: string; arch?: Arch }
-  | { kind: 'rm'; pool: string; name: string; arch: Arch; version: string; force: boolean }
-  | { kind: 'gc'; pool: string; json: boolean; keep: number; name?: string; arch?: Arch };
+  | { kind: 'rm'; pool: string; cacheDir?: string; name: string; arch: Arch; version: string; force: boolean }
+  | { kind: 'gc'; pool: string; cacheDir?: string; json: boolean; keep: number; name?: string; arch?: Arch };
 
 export async function templateCommand(argv: string[], io: CommandIo = processIo): Promise<number> {
   // `receive` talks to a server, not to this host's pool: its own command file.
@@ -114,6 +115,7 @@ export async function templateCommand(argv: string[], io: CommandIo = processIo)
       case 'rm': {
         await pool.remove({ name: request.name, arch: request.arch, version: request.version }, { force: request.force });
         io.stdout(`removed ${request.name} ${request.arch} ${request.version}\n`);
+        await pruneCache(request.cacheDir, pool, io, false);
         break;
       }
       case 'gc': {
@@ -121,6 +123,7 @@ export async function templateCommand(argv: string[], io: CommandIo = processIo)
         if (request.json) io.stdout(toJson(removed));
         else if (removed.length === 0) io.stdout(`nothing to remove: every template has at most ${request.keep} version${request.keep === 1 ? '' : 's'} besides parents of kept ones\n`);
         else io.stdout(removed.map((v) => `removed ${v.name} ${v.arch} ${v.version}\n`).join(''));
+        await pruneCache(request.cacheDir, pool, io, request.json);
         break;
       }
     }
@@ -128,6 +131,26 @@ export async function templateCommand(argv: string[], io: CommandIo = processIo)
   } catch (e) {
     io.stderr(`trowel: ${describeError(e)}\n`);
     return 1;
+  }
+}
+
+/**
+ * @private After rm or gc: the server's cached streams of the removed
+ * versions go too (a running server would otherwise keep them until its
+ * next start). Said on stdout unless --json, whose output stays the list.
+ */
+async function pruneCache(cacheDir: string | undefined, pool: TemplatePool, io: CommandIo, json: boolean): Promise<void> {
+  if (cacheDir === undefined) return;
+  let pruned;
+  try {
+    pruned = await pruneStreamCache({ cacheDir, pool });
+  } catch (e) {
+    // The removal itself succeeded; the server prunes again when it starts.
+    io.stderr(`trowel: warning: could not prune the stream cache in ${cacheDir}: ${describeError(e)}\n`);
+    return;
+  }
+  if (!json && pruned.files > 0) {
+    io.stdout(`freed ${formatBytes(pruned.bytes)} of cached streams (${pruned.files} file${pruned.files === 1 ? '' : 's'} in ${cacheDir})\n`);
   }
 }
 
@@ -144,7 +167,10 @@ function parseRequest(argv: string[]): Request {
       throw new UsageError(`"template ${sub}" does not take --${option}`, USAGE);
     }
   }
-  const pool = values.pool ?? join(values['state-dir'] ?? '/var/lib/trowel', 'pool');
+  const stateDir = values['state-dir'] ?? '/var/lib/trowel';
+  const pool = values.pool ?? join(stateDir, 'pool');
+  // The server keeps the streams of <state-dir>/pool in <state-dir>/cache; another pool's removals must not touch them.
+  const cacheDir = resolvePath(pool) === resolvePath(stateDir, 'pool') ? join(stateDir, 'cache') : undefined;
   const json = values.json ?? false;
   const arch = values.arch === undefined ? undefined : archOption(values.arch);
   const positional = (names: string[]) => {
@@ -167,12 +193,12 @@ function parseRequest(argv: string[]): Request {
       return { kind: 'show', pool, json, name: args[0]!, arch };
     case 'rm':
       positional(['NAME', 'ARCH', 'VERSION']);
-      return { kind: 'rm', pool, name: args[0]!, arch: archOption(args[1]!), version: args[2]!, force: values.force ?? false };
+      return { kind: 'rm', pool, cacheDir, name: args[0]!, arch: archOption(args[1]!), version: args[2]!, force: values.force ?? false };
     case 'gc': {
       positional([]);
       if (values.keep === undefined) throw new UsageError('"template gc" needs --keep N', USAGE);
       if (!/^[1-9][0-9]{0,5}$/.test(values.keep)) throw new UsageError(`--keep must be a whole number of at least 1, not "${values.keep}"`, USAGE);
-      return { kind: 'gc', pool, json, keep: Number(values.keep), name: values.name, arch };
+      return { kind: 'gc', pool, cacheDir, json, keep: Number(values.keep), name: values.name, arch };
     }
     default:
       throw new UsageError(`unknown subcommand "${sub}"`, USAGE);

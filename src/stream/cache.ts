@@ -20,9 +20,12 @@ import { MetricsRegistry, type Counter } from '../metrics/registry.ts';
 import { validateRef, validateVersion, type Arch, type TemplateRef } from '../pool/names.ts';
 import type { TemplateVersion } from '../pool/types.ts';
 import { send } from '../sys/btrfs.ts';
+import { MANIFESTS_DIR, pruneStreamCache } from './cache-prune.ts';
 import { createZstdCompressor, ZSTD_LEVEL } from './compress.ts';
 import { MANIFEST_FORMAT, parseManifest, signManifest, type Manifest, type SignedManifest } from './manifest.ts';
 import type { SigningKey } from './keys.ts';
+
+export { MANIFESTS_DIR } from './cache-prune.ts';
 
 /** What the cache needs from the pool; TemplatePool provides it. */
 export interface VersionLookup {
@@ -46,7 +49,6 @@ export interface CachedStream {
   signed: SignedManifest;
 }
 
-export const MANIFESTS_DIR = 'manifests';
 const PARTIAL_PREFIX = '.partial-';
 
 export class StreamCache {
@@ -111,12 +113,8 @@ export class StreamCache {
 
   /** @private */
   private async lookupOrMake(ref: TemplateRef, parent: string | null): Promise<CachedStream> {
-    await (this.swept ??= this.sweepPartials());
-    const cached = await this.readCached(ref, parent);
-    if (cached) {
-      this.metrics.hits.inc();
-      return cached;
-    }
+    await (this.swept ??= this.sweep());
+    // The pool first, even for a cached stream: a version removed while we run must not be served from the cache.
     const version = await this.pool.get(ref.name, ref.arch, ref.version);
     if (!version) {
       throw new TrowelError('ENOVERSION', `Cannot make the stream: ${ref.name} ${ref.arch} has no version ${ref.version}`);
@@ -126,6 +124,11 @@ export class StreamCache {
       const base = parent === ref.version ? undefined : await this.pool.get(ref.name, ref.arch, parent);
       if (!base) throw new TrowelError('ENOPARENT', `Cannot make an incremental stream of ${ref.name} ${ref.arch} ${ref.version}: there is no other version ${parent} to start from`);
       parentPath = base.path;
+    }
+    const cached = await this.readCached(ref, parent);
+    if (cached) {
+      this.metrics.hits.inc();
+      return cached;
     }
     return this.make(ref, parent, version.path, parentPath);
   }
@@ -218,13 +221,19 @@ export class StreamCache {
     return { file, signed };
   }
 
-  /** @private Partial files are left only by a crash mid-send; nothing can still be writing them. */
-  private async sweepPartials(): Promise<void> {
+  /**
+   * @private Once per process, before the first stream: partial files (left
+   * only by a crash mid-send; nothing can still be writing them), then the
+   * streams of versions removed while the server was down.
+   */
+  private async sweep(): Promise<void> {
     const names = await readdir(this.cacheDir).catch(() => [] as string[]);
     for (const name of names.filter((n) => n.startsWith(PARTIAL_PREFIX))) {
       await rm(join(this.cacheDir, name), { force: true });
       this.log.info('partial_stream_removed', { file: name });
     }
+    const pruned = await pruneStreamCache({ cacheDir: this.cacheDir, pool: this.pool, log: this.log });
+    if (pruned.manifests + pruned.files > 0) this.log.info('stream_cache_pruned', { ...pruned });
   }
 }
 
