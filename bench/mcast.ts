@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseBenchArgs } from './lib/args.ts';
+import { exitWithUsage, parseBenchArgs } from './lib/args.ts';
 import { onCleanup } from './lib/cleanup.ts';
 import { describeEnvironment, renderEnvironment, type Environment } from './lib/environment.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
@@ -62,9 +62,26 @@ const SHAPE_RATE = '1gbit';
 const SENDER_LIMIT_MS = 180_000;
 
 
-const args = parseBenchArgs('bench/mcast.ts', process.argv.slice(2));
-const plan: Plan = { ...(args.quick ? QUICK : FULL), ...(args.reps ? { reps: args.reps } : {}) };
+const args = parseBenchArgs('bench/mcast.ts', process.argv.slice(2), { points: true });
+const plan: Plan = narrowToPoints({ ...(args.quick ? QUICK : FULL), ...(args.reps ? { reps: args.reps } : {}) }, args.points);
 const tools = MCAST_TOOLS.filter((t) => !args.servers || args.servers.includes(t.name));
+
+/**
+ * `--points m1500-r6-l5,...`: the plan shrinks to the MTUs, receiver counts
+ * and losses those points name (all their combinations), for a focused look
+ * that is written apart from the full results.
+ */
+function narrowToPoints(p: Plan, ids: string[] | undefined): Plan {
+  if (!ids) return p;
+  const known = p.mtus.flatMap((mtu) => pointsFor(p, mtu));
+  const chosen = ids.map((id) => {
+    const point = known.find((k) => k.id === id);
+    if (!point) exitWithUsage('bench/mcast.ts', `Cannot measure point "${id}": the plan's points are ${known.map((k) => k.id).join(', ')}`);
+    return point;
+  });
+  const only = <T>(values: T[], pick: (q: McastPoint) => T) => values.filter((v) => chosen.some((q) => pick(q) === v));
+  return { ...p, mtus: only(p.mtus, (q) => q.mtu), receivers: only(p.receivers, (q) => q.receivers), losses: only(p.losses, (q) => q.lossPercent) };
+}
 
 function pointsFor(p: Plan, mtu: number): McastPoint[] {
   return p.losses.flatMap((lossPercent) => p.receivers.map((receivers) => ({ id: pointId({ mtu, receivers, lossPercent }), mtu, receivers, lossPercent })));
@@ -126,7 +143,7 @@ async function main(): Promise<void> {
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const raw: Raw = { command: args.command, environment: env, plan, minutes, tools: described, results, ...(stopped ? { stopped } : {}) };
   const markdown = renderReport(raw);
-  const written = writeResults('mcast', args.quick, markdown, raw);
+  const written = writeResults(args.points ? 'mcast.points' : 'mcast', args.quick, markdown, raw);
   process.stdout.write(markdown);
   process.stderr.write(`\nwrote ${written.markdown} and ${written.json} (${minutes} min)\n`);
 }
@@ -223,8 +240,9 @@ function toolNotes(tool: McastTool, sender: McastProcess, receivers: StartedRece
     const s = parseTrowelSender(out);
     const rx = receivers.map((r) => parseTrowelReceiver(r.proc.output()));
     const repaired = rx.reduce((sum, r) => sum + (r?.repaired ?? 0), 0);
+    const duplicates = rx.reduce((sum, r) => sum + (r?.duplicates ?? 0), 0);
     return s
-      ? `block ${s.blockSize}, data ${s.dataSeconds.toFixed(2)} s, repairs ${s.repairs}, packets ${s.packets}, worst loss ${s.lossPercent}%, blocks rebuilt ${repaired}, dropped ${s.dropped}`
+      ? `block ${s.blockSize}, data ${s.dataSeconds.toFixed(2)} s, repairs ${s.repairs}, packets ${s.packets}, worst loss ${s.lossPercent}%, blocks rebuilt ${repaired}, duplicates ${duplicates}, dropped ${s.dropped}`
       : 'no summary line';
   }
   if (tool.name === 'udpcast') {
