@@ -130,7 +130,24 @@ export class StreamCache {
       this.metrics.hits.inc();
       return cached;
     }
-    return this.make(ref, parent, version.path, parentPath);
+    try {
+      return await this.make(ref, parent, version.path, parentPath);
+    } catch (e) {
+      throw this.outOfSpace(e, ref) ?? e;
+    }
+  }
+
+  /**
+   * @private A full disk under the cache as the operator's problem it is
+   * (ECACHEFULL), not an internal error; anything else: undefined.
+   */
+  private outOfSpace(e: unknown, ref: TemplateRef): TrowelError | undefined {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+    return new TrowelError('ECACHEFULL', `Cannot cache the stream of ${ref.name} ${ref.arch} ${ref.version}: no space left in ${this.cacheDir}`, {
+      hint: 'free space there, or remove old versions with trowel template gc --keep N, which drops their cached streams too',
+      cause: e,
+    });
   }
 
   /** @private A manifest whose stream file exists with the promised size; re-signed when the key was rotated. */
@@ -208,7 +225,13 @@ export class StreamCache {
       createdAt: this.now().toISOString(),
     };
     const signed = signManifest(manifest, this.key);
-    await writeAtomically(this.manifestPath(ref, parent), JSON.stringify(signed, null, 2) + '\n');
+    try {
+      await writeAtomically(this.manifestPath(ref, parent), JSON.stringify(signed, null, 2) + '\n');
+    } catch (e) {
+      // Without its manifest the file would be an orphan until pruned: it goes now.
+      await rm(file, { force: true });
+      throw e;
+    }
     this.metrics.sends.inc({ kind });
     this.metrics.sentBytes.inc({}, uncompressed.bytes);
     this.metrics.cachedBytes.inc({}, compressed.bytes);

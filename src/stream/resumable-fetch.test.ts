@@ -10,6 +10,7 @@ type Behaviour =
   | { kind: 'ok' }
   | { kind: 'cut'; after: number } // send this many body bytes, then reset the connection
   | { kind: 'status'; code: number }
+  | { kind: 'error'; code: number; message: string } // trowel serve's JSON error body
   | { kind: 'ignore-range' } // answer 200 with the whole body (representation changed)
   | { kind: 'stall'; after: number } // send this many bytes, then go silent
   | { kind: 'wrong-start' }; // 206 starting one byte early
@@ -41,6 +42,10 @@ async function serve(plan: (i: number) => Behaviour, body = DATA): Promise<{ url
     const b = plan(i);
     if (b.kind === 'status') {
       res.writeHead(b.code, { 'content-type': 'text/plain' }).end('nope');
+      return;
+    }
+    if (b.kind === 'error') {
+      res.writeHead(b.code, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'x', message: b.message } }));
       return;
     }
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -124,6 +129,18 @@ describe('resumableFetch', () => {
     expect((err as TrowelError).code).toBe('EFETCH');
     expect((err as Error).message).toMatch(/answered 404 \(not found\)$/);
     expect(seen).toHaveLength(1);
+  });
+
+  it('says why the server refused: the message of its JSON error goes into the retry reason and the error', async () => {
+    const full = 'Cannot cache the stream of org.example.A x86_64 20261201T000000Z: no space left in /var/lib/trowel/cache';
+    const { url } = await serve((i) => (i === 0 ? { kind: 'error', code: 507, message: full } : { kind: 'ok' }));
+    const reasons: string[] = [];
+    expect((await download(url, { onRetry: (r) => reasons.push(r.reason) })).equals(DATA)).toBe(true);
+    expect(reasons).toEqual([`the server answered 507: ${full}`]);
+
+    const missing = await serve(() => ({ kind: 'error', code: 404, message: 'Cannot find org.example.A x86_64 20261201T000000Z: no such version' }));
+    await expect(download(missing.url)).rejects.toThrow(/answered 404 \(not found\): Cannot find org\.example\.A x86_64 20261201T000000Z: no such version$/);
+    // A body that is not trowel's JSON adds nothing (the plain 404 test above ends at "(not found)").
   });
 
   it('gives up after the retry budget when no byte arrives between failures', async () => {

@@ -130,10 +130,10 @@ async function* chunks(url: string, options: ResumableFetchOptions): AsyncGenera
 async function checkResponse(url: string, response: Dispatcher.ResponseData, received: number, known: Known): Promise<Known> {
   const { statusCode: status, headers } = response;
   if (status >= 500 || status === 408 || status === 429) {
-    await response.body.dump().catch(() => {});
-    throw new Retryable(`the server answered ${status}`);
+    throw new Retryable(`the server answered ${status}${await serverMessage(response)}`);
   }
   const fail = (state: string) => new TrowelError('EFETCH', `Cannot download ${url}: ${state}`);
+  if (status >= 400) throw fail(`the server answered ${status}${status === 404 ? ' (not found)' : ''}${await serverMessage(response)}`);
   if (status === 200 && received > 0) {
     throw fail(`the server sent the whole resource again instead of the rest from byte ${received} (it changed since the download began)`);
   }
@@ -183,4 +183,33 @@ function describeFailure(e: unknown): string {
   const code = err.code ?? err.cause?.code;
   if (code && FAILURES[code]) return `${FAILURES[code]} (${code})`;
   return code ?? err.message ?? String(e);
+}
+
+/** The longest error body read for its message: trowel's are one JSON line. */
+const ERROR_BODY_LIMIT = 4096;
+
+/**
+ * @private ": <message>" from an error answer's JSON body
+ * (`{"error":{"message":...}}`, as trowel serve answers), so the console
+ * says why (a full cache disk, a missing version); "" for any other body.
+ * The body is consumed either way.
+ */
+async function serverMessage(response: Dispatcher.ResponseData): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of response.body) {
+      text += (chunk as Buffer).toString('utf8');
+      if (text.length > ERROR_BODY_LIMIT) break;
+    }
+  } catch {
+    return '';
+  } finally {
+    await response.body.dump().catch(() => {});
+  }
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    return typeof message === 'string' && message.length > 0 ? `: ${message.slice(0, 500)}` : '';
+  } catch {
+    return '';
+  }
 }

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpServer } from '../../src/http/index.ts';
@@ -8,6 +8,7 @@ import { createLoopBtrfs, type LoopBtrfs } from '../../src/lab/loop-btrfs.ts';
 import { TemplatePool, type TemplateVersion } from '../../src/pool/index.ts';
 import { initKeys, loadSigningKey, parsePublicKey, StreamCache, verifyManifest, type SignedManifest, type SigningKey } from '../../src/stream/index.ts';
 import { createSubvolume, deleteSubvolume } from '../../src/sys/btrfs.ts';
+import { run } from '../../src/sys/run.ts';
 import { treeSnapshot } from '../helpers/tree-snapshot.ts';
 import { fillTemplateTree, noise, receiveStream, sha256 } from './stream-cache-fixture.ts';
 
@@ -201,6 +202,33 @@ describe('template HTTP API over a real server and loop btrfs', () => {
 
   it('leaves no partial files in the cache', async () => {
     expect((await readdirSorted(join(f.dir, 'cache'))).filter((n) => n.startsWith('.partial-'))).toEqual([]);
+  });
+
+  it('answers 507 with what to do when the cache disk is full, leaves nothing behind, and goes on serving', async () => {
+    // A 512 KiB tmpfs under the cache: the ~2.3 MiB stream cannot fit.
+    const tiny = join(f.dir, 'tiny-cache');
+    await mkdir(tiny);
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'trowel-test-tiny-cache', tiny]);
+    let other: HttpServer | undefined;
+    try {
+      const streams = new StreamCache({ cacheDir: tiny, pool, signingKey: key, metrics: f.metrics, log: f.options.log });
+      other = await startHttpServer({ ...f.options, pool, streams, bindAddress: '127.0.0.1', port: 0 });
+      const res = await fetch(`http://127.0.0.1:${other.port}${API}/${v1.version}/stream`);
+      expect(res.status).toBe(507);
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'cache_full',
+          message: `Cannot cache the stream of ${NAME} x86_64 ${v1.version}: no space left in ${tiny} ` +
+            '(free space there, or remove old versions with trowel template gc --keep N, which drops their cached streams too)',
+        },
+      });
+      // The partial file is gone, and the server answers the next request.
+      expect(await readdir(tiny)).toEqual([]);
+      expect((await fetch(`http://127.0.0.1:${other.port}/api/v1/templates`)).status).toBe(200);
+    } finally {
+      await other?.close();
+      await run('umount', [tiny]);
+    }
   });
 });
 

@@ -15,7 +15,6 @@ import { TrowelError } from '../../errors.ts';
 import type { McastSessions, SessionStats, StreamKey } from '../../mcast-server/index.ts';
 import { LATEST, validateArch, validateName, validateVersion } from '../../pool/index.ts';
 import { EventKind } from '../../store/index.ts';
-import { CommandError } from '../../sys/run.ts';
 import { isIpv4 } from '../../wire/ipv4.ts';
 import { bearerToken, requireAdmin, requireMachine, tokensEqual } from '../auth.ts';
 import type { Handler } from '../context.ts';
@@ -24,6 +23,7 @@ import { readJson } from '../read-json.ts';
 import { json } from '../respond.ts';
 import type { RouteDeps } from './deps.ts';
 import { macParam } from './machines.ts';
+import { streamFailure } from './stream-failure.ts';
 
 const STREAM_BODY = '{"name": "org.example.Desktop", "arch": "x86_64", "version": "20260101T000000Z", "parent": null}';
 
@@ -147,8 +147,7 @@ async function translate<T>(work: () => Promise<T>, stream: StreamKey): Promise<
     if (e instanceof TrowelError && e.code === 'EMCASTOFF') throw new HttpError(409, 'multicast_disabled', e.message);
     if (e instanceof TrowelError && e.code === 'ENOVERSION') throw new HttpError(404, 'version_not_found', e.message);
     if (e instanceof TrowelError && e.code === 'ENOPARENT') throw new HttpError(404, 'parent_not_found', e.message);
-    if (e instanceof CommandError) throw new HttpError(500, 'stream_failed', `Cannot make the stream of ${stream.name} ${stream.arch} ${stream.version}: btrfs send failed (see the server log)`);
-    throw e;
+    throw streamFailure(e, `${stream.name} ${stream.arch} ${stream.version}`) ?? e;
   }
 }
 

@@ -9,12 +9,12 @@ import { TrowelError } from '../../errors.ts';
 import { diffPackages, readTemplatePackages, type InstalledPackage } from '../../pool/packages.ts';
 import { LATEST, validateArch, validateName, validateVersion, type Arch, type TemplatePool, type TemplateVersion } from '../../pool/index.ts';
 import type { CachedStream, StreamCache } from '../../stream/index.ts';
-import { CommandError } from '../../sys/run.ts';
 import type { Handler, RequestContext } from '../context.ts';
 import { HttpError } from '../http-error.ts';
 import { json } from '../respond.ts';
 import { serveFile } from '../static-file.ts';
 import type { RouteDeps } from './deps.ts';
+import { streamFailure } from './stream-failure.ts';
 
 export function listTemplatesRoute(deps: RouteDeps): Handler {
   return async () => {
@@ -116,11 +116,10 @@ async function cachedStream(deps: RouteDeps, c: RequestContext): Promise<CachedS
   } catch (e) {
     if (e instanceof TrowelError && e.code === 'ENOVERSION') throw new HttpError(404, 'version_not_found', e.message);
     if (e instanceof TrowelError && e.code === 'ENOPARENT') throw parentNotFound(version, parent?.version ?? '');
-    if (e instanceof CommandError) {
-      c.log.error('stream_failed', { peer: c.peer, template: version.name, arch: version.arch, version: version.version, parent: parent?.version ?? null, error: e.message });
-      throw new HttpError(500, 'stream_failed', `Cannot make the stream of ${label(version)}: btrfs send failed (see the server log)`);
-    }
-    throw e;
+    const failure = streamFailure(e, label(version));
+    if (!failure) throw e;
+    c.log.error('stream_failed', { peer: c.peer, template: version.name, arch: version.arch, version: version.version, parent: parent?.version ?? null, error: (e as Error).message });
+    throw failure;
   }
 }
 
