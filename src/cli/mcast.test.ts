@@ -58,6 +58,8 @@ describe('mcastCommand', () => {
       [['send-file', 'f', ...endpoint(keyFile), '--timeout', '3s'], /--timeout applies only to receive-file/],
       [['send-file', 'f', ...endpoint(keyFile), '--rate', 'fast'], /--rate must be a rate/],
       [['send-file', 'f', ...endpoint(keyFile), '--fec', '64'], /--fec must be K,P/],
+      [['send-file', 'f', ...endpoint(keyFile), '--drop-after', '1s'], /--drop-after must be from 2s to 10m, not "1s"/],
+      [['receive-file', 'o', ...endpoint(keyFile), '--drop-after', '30s'], /--drop-after applies only to send-file/],
     ];
     for (const [argv, message] of cases) {
       const { out, io: cmdIo } = io();

@@ -21,7 +21,8 @@ const ENDPOINT_USAGE = `  --group G         IPv4 multicast group, e.g. 239.255.8
   --session N       session id (u32), the same on both ends`;
 
 const USAGE = `usage: trowel mcast send-file FILE --group G --port P --interface ADDR --key-file K --session N
-                         [--rate 900M] [--min-receivers N] [--max-wait 60s] [--mtu M] [--fragments F] [--pack B] [--fec K,P]
+                         [--rate 900M] [--min-receivers N] [--max-wait 60s] [--drop-after 10s]
+                         [--mtu M] [--fragments F] [--pack B] [--fec K,P]
        trowel mcast receive-file OUT --group G --port P --interface ADDR --key-file K --session N
                          [--timeout 120s]
        trowel mcast send ...  (a template session through the server: trowel mcast send --help)
@@ -31,6 +32,8 @@ ${ENDPOINT_USAGE}
   --rate R          send-file: rate cap in bit/s, with k/M/G suffixes (default 900M)
   --min-receivers N send-file: wait for N receivers before sending (default 1)
   --max-wait D      send-file: start anyway after D with at least one receiver (default 60s)
+  --drop-after D    send-file: drop a receiver silent for D, or without progress for D once the
+                    data is out, 2s-10m (default 10s; raise it for hundreds of slow receivers)
   --mtu M           send-file: the path MTU (default: the interface's MTU)
   --fragments F     send-file: IP fragments of the MTU per block datagram, 1-16 (default: ~9 KB
                     datagrams, so 6 at MTU 1500 and 1 with jumbo frames; 1: no fragmentation)
@@ -48,6 +51,7 @@ const OPTIONS = {
   rate: { type: 'string' },
   'min-receivers': { type: 'string' },
   'max-wait': { type: 'string' },
+  'drop-after': { type: 'string' },
   mtu: { type: 'string' },
   fragments: { type: 'string' },
   pack: { type: 'string' },
@@ -55,7 +59,7 @@ const OPTIONS = {
   timeout: { type: 'string' },
 } as const;
 
-const SEND_ONLY = ['rate', 'min-receivers', 'max-wait', 'mtu', 'fragments', 'pack', 'fec'] as const;
+const SEND_ONLY = ['rate', 'min-receivers', 'max-wait', 'drop-after', 'mtu', 'fragments', 'pack', 'fec'] as const;
 const RECEIVE_ONLY = ['timeout'] as const;
 
 const processIo: CommandIo = {
@@ -89,6 +93,13 @@ function durationMs(values: Values, name: keyof Values): number | undefined {
   const seconds = parseDurationSeconds(text);
   if (seconds === undefined) throw new UsageError(`--${name} must be a duration such as 90s or 2m, not "${text}"`, USAGE);
   return seconds * 1000;
+}
+
+/** --drop-after: from 2 s (a receiver's reports need a few rounds) to 10 min (a stuck one must not hold the session for ever). */
+function dropAfterMs(values: Values): number | undefined {
+  const ms = durationMs(values, 'drop-after');
+  if (ms !== undefined && (ms < 2000 || ms > 600_000)) throw new UsageError(`--drop-after must be from 2s to 10m, not "${values['drop-after']}"`, USAGE);
+  return ms;
 }
 
 function required(values: Values, name: keyof Values): string {
@@ -155,6 +166,7 @@ async function sendFileCommand(file: string, values: Values, io: CommandIo): Pro
       rateBitsPerSecond: rate,
       minReceivers: integer(values, 'min-receivers', 1, 100000),
       maxWaitMs: durationMs(values, 'max-wait'),
+      dropAfterMs: dropAfterMs(values),
       mtu: integer(values, 'mtu', 576, 65000),
       fragments: integer(values, 'fragments', 1, MAX_FRAGMENTS),
       pack: integer(values, 'pack', 1, MAX_PACK),

@@ -21,11 +21,13 @@ export interface McastConfig {
   minReceivers: number;
   /** The longest a session waits for its receivers (from its first request) before it sends to those it has. */
   maxWaitMs: number;
+  /** How long a receiver may stay silent, or without progress once the data is out, before it is dropped to HTTP. */
+  dropAfterMs: number;
   /** Prefix length of a tee's segment: machines whose address shares this many leading bits with the tee's hear its session. */
   teeSegmentBits: number;
 }
 
-export const MCAST_KEYS = ['enabled', 'group', 'port', 'rate', 'window', 'minReceivers', 'maxWait', 'teeSegment'] as const;
+export const MCAST_KEYS = ['enabled', 'group', 'port', 'rate', 'window', 'minReceivers', 'maxWait', 'dropAfter', 'teeSegment'] as const;
 export const DEFAULT_MCAST_GROUP = '239.255.84.0/24';
 
 export function parseMcast(s: Section): McastConfig {
@@ -38,6 +40,8 @@ export function parseMcast(s: Section): McastConfig {
   if (rate === undefined) throw s.error(rawOf(s, 'rate'), `mcast.rate must be a rate from 1M to 100G bits per second, like 900M or 1G, not "${rateText}"`);
   const windowMs = s.durationSeconds('window', '10s') * 1000;
   const maxWaitMs = s.durationSeconds('maxWait', '60s') * 1000;
+  const dropAfterMs = s.durationSeconds('dropAfter', '10s') * 1000;
+  if (dropAfterMs < 2000 || dropAfterMs > 600_000) throw s.error(rawOf(s, 'dropAfter'), `mcast.dropAfter must be from 2s to 10m, not ${dropAfterMs / 1000}s`);
   if (maxWaitMs < windowMs) throw s.error(rawOf(s, 'maxWait'), `mcast.maxWait (${maxWaitMs / 1000}s) must not be shorter than mcast.window (${windowMs / 1000}s)`);
   return {
     enabled: s.boolean('enabled', false),
@@ -47,6 +51,7 @@ export function parseMcast(s: Section): McastConfig {
     windowMs,
     minReceivers: s.integer('minReceivers', 1, 1, 10000),
     maxWaitMs,
+    dropAfterMs,
     teeSegmentBits: s.integer('teeSegment', 24, 8, 32),
   };
 }

@@ -18,6 +18,7 @@ export const runMcastSender: RunSender = async (plan, hooks) => {
     rateBitsPerSecond: plan.rateBitsPerSecond,
     minReceivers: plan.minReceivers,
     maxWaitMs: plan.maxWaitMs,
+    dropAfterMs: plan.dropAfterMs,
     log: hooks.log,
     signal: hooks.signal,
     onStats: (s) => hooks.onStats((last = statsOf(s))),

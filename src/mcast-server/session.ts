@@ -62,6 +62,7 @@ export interface SenderPlan {
   rateBitsPerSecond: number;
   minReceivers: number;
   maxWaitMs: number;
+  dropAfterMs: number;
 }
 
 /** Runs one session to its end; resolves with the final stats. */
@@ -74,6 +75,8 @@ export interface SessionSettings {
   maxWaitMs: number;
   /** Gathering time before sending (0: send at once, the sender itself waits for minReceivers). */
   windowMs: number;
+  /** A receiver silent, or without progress once the data is out, this long is dropped to HTTP. */
+  dropAfterMs: number;
 }
 
 export interface SessionInit {
@@ -262,6 +265,7 @@ export class McastSession {
       file: this.file, totalBytes: this.totalBytes, rateBitsPerSecond: this.settings.rateBitsPerSecond,
       minReceivers: Math.max(this.settings.minReceivers, this.machines.size),
       maxWaitMs: Math.max(1000, this.settings.maxWaitMs - (this.startedAt - this.createdAt)),
+      dropAfterMs: this.settings.dropAfterMs,
     };
     this.log.info('mcast_session_sending', { sessionId: this.sessionId, ...this.stream, group: this.group, port: this.port, machines: this.machines.size, minReceivers: plan.minReceivers });
     this.changed();

@@ -22,7 +22,7 @@ function controlledSender() {
   return { runs, run };
 }
 
-function make(yaml = 'mcast: { enabled: true, window: 1s, maxWait: 20s, minReceivers: 1, group: 239.9.9.0/30 }') {
+function make(yaml = 'mcast: { enabled: true, window: 1s, maxWait: 20s, dropAfter: 45s, minReceivers: 1, group: 239.9.9.0/30 }') {
   const config = parseConfig(`listen: { address: 10.0.0.1 }\n${yaml}\n`).mcast;
   const sender = controlledSender();
   const metrics = new MetricsRegistry();
@@ -55,7 +55,7 @@ describe('McastSessions', () => {
     await tick(1100);
     expect(sender.runs).toHaveLength(2);
     const plan = sender.runs.find((r) => r.plan.sessionId === a.sessionId)!.plan;
-    expect(plan).toMatchObject({ group: '239.9.9.1', port: 9000, interfaceAddress: '10.0.0.1', minReceivers: 2, file: `/cache/${STREAM.version}.zst`, totalBytes: 1000 });
+    expect(plan).toMatchObject({ group: '239.9.9.1', port: 9000, interfaceAddress: '10.0.0.1', minReceivers: 2, file: `/cache/${STREAM.version}.zst`, totalBytes: 1000, dropAfterMs: 45_000 });
     expect(plan.maxWaitMs).toBeGreaterThan(18_000);
     expect(plan.maxWaitMs).toBeLessThanOrEqual(19_000);
     for (const r of sender.runs) r.signal.throwIfAborted();

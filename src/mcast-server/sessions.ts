@@ -178,7 +178,7 @@ export class McastSessions {
   /** @private */
   private defaults(): SessionSettings {
     const c = this.config;
-    return { rateBitsPerSecond: c.rateBitsPerSecond, minReceivers: c.minReceivers, maxWaitMs: c.maxWaitMs, windowMs: c.windowMs };
+    return { rateBitsPerSecond: c.rateBitsPerSecond, minReceivers: c.minReceivers, maxWaitMs: c.maxWaitMs, windowMs: c.windowMs, dropAfterMs: c.dropAfterMs };
   }
 
   /** @private A u32 no live session has (0 is left out: it reads as "none" in logs). */

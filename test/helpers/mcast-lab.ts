@@ -1,7 +1,8 @@
 /**
  * The multicast lab: a hub namespace holding a bridge, one sender namespace
  * and N receiver namespaces, each joined to the bridge by a veth pair, on
- * 10.<net>.0.0/24 (sender .1, receivers .11, .12, ...). Receivers run as
+ * 10.<net>.0.0/16 (sender 10.<net>.0.1, receivers from 10.<net>.0.11 on,
+ * 250 to a third octet, so more than 243 fit). Receivers run as
  * child processes inside their namespaces (test/helpers/mcast-receiver-process.ts).
  * destroy() removes every namespace, which also kills what runs inside.
  */
@@ -35,7 +36,7 @@ export async function createMcastLab(receiverCount: number, options: { net?: num
     await hub.ip('link', 'set', 'br0', 'mtu', String(mtu));
     const attach = async (ns: Netns, index: number, address: string) => {
       const port = `p${index}`;
-      await connect(hub, port, undefined, ns, 'eth0', `${address}/24`, mtu);
+      await connect(hub, port, undefined, ns, 'eth0', `${address}/16`, mtu);
       await hub.ip('link', 'set', port, 'master', 'br0');
     };
     const sender = await Netns.create(uniqueName('mcs'));
@@ -46,7 +47,8 @@ export async function createMcastLab(receiverCount: number, options: { net?: num
     for (let i = 0; i < receiverCount; i++) {
       const ns = await Netns.create(uniqueName('mcr'));
       made.push(ns);
-      const address = `10.${net}.0.${11 + i}`;
+      const host = 11 + i;
+      const address = `10.${net}.${Math.floor(host / 250)}.${host % 250}`;
       await attach(ns, i + 1, address);
       receivers.push({ ns, address });
     }
