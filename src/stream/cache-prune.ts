@@ -14,13 +14,8 @@ import { join } from 'node:path';
 import { TrowelError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
 import { isArch, LATEST } from '../pool/names.ts';
-import type { Arch } from '../pool/names.ts';
+import type { VersionLookup } from './cache.ts';
 import { parseManifest, type SignedManifest } from './manifest.ts';
-
-/** What pruning needs from the pool; TemplatePool provides it. */
-export interface VersionLookup {
-  get(name: string, arch: Arch, version: string): Promise<unknown>;
-}
 
 export interface PruneOptions {
   cacheDir: string;
@@ -45,6 +40,18 @@ export const MANIFESTS_DIR = 'manifests';
 export const FRESH_STREAM_MS = 10 * 60_000;
 const STREAM_FILE = /^[0-9a-f]{64}\.zst$/;
 const MANIFEST_FILE = /^([0-9A-Za-z]+)\.([0-9A-Za-z]+)\.json$/;
+const FULL = 'full';
+
+/** A manifest's file name under manifests/<name>/<arch>/: `<version>.<parent or "full">.json`. */
+export function manifestFileName(version: string, parent: string | null): string {
+  return `${version}.${parent ?? FULL}.json`;
+}
+
+/** The version and parent a manifest's file name says, or undefined for another file (a temp one being written). */
+function parseManifestFileName(file: string): { version: string; parent: string | null } | undefined {
+  const m = MANIFEST_FILE.exec(file);
+  return m ? { version: m[1]!, parent: m[2] === FULL ? null : m[2]! } : undefined;
+}
 
 export async function pruneStreamCache(options: PruneOptions): Promise<PruneResult> {
   const log = options.log ?? silentLogger;
@@ -58,11 +65,10 @@ export async function pruneStreamCache(options: PruneOptions): Promise<PruneResu
     for (const arch of await listDir(join(manifests, name))) {
       const dir = join(manifests, name, arch);
       for (const file of await listDir(dir)) {
-        const match = MANIFEST_FILE.exec(file);
-        if (!match) continue; // a temp file of a manifest being written, or not ours
+        const parsed = parseManifestFileName(file);
+        if (!parsed) continue;
+        const { version, parent } = parsed;
         const path = join(dir, file);
-        const [, version, parentPart] = match as unknown as [string, string, string];
-        const parent = parentPart === 'full' ? null : parentPart;
         const keep = await stillServed(options.pool, name, arch, version, parent, log);
         const stream = await streamOf(path);
         if (keep && stream) {

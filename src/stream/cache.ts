@@ -20,7 +20,7 @@ import { MetricsRegistry, type Counter } from '../metrics/registry.ts';
 import { validateRef, validateVersion, type Arch, type TemplateRef } from '../pool/names.ts';
 import type { TemplateVersion } from '../pool/types.ts';
 import { send } from '../sys/btrfs.ts';
-import { MANIFESTS_DIR, pruneStreamCache } from './cache-prune.ts';
+import { manifestFileName, MANIFESTS_DIR, pruneStreamCache } from './cache-prune.ts';
 import { createZstdCompressor, ZSTD_LEVEL } from './compress.ts';
 import { MANIFEST_FORMAT, parseManifest, signManifest, type Manifest, type SignedManifest } from './manifest.ts';
 import type { SigningKey } from './keys.ts';
@@ -90,7 +90,7 @@ export class StreamCache {
 
   /** Where the signed manifest of this stream lives (whether or not it exists yet). */
   manifestPath(ref: TemplateRef, parent: string | null): string {
-    return join(this.cacheDir, MANIFESTS_DIR, ref.name, ref.arch, `${ref.version}.${parent ?? 'full'}.json`);
+    return join(this.cacheDir, MANIFESTS_DIR, ref.name, ref.arch, manifestFileName(ref.version, parent));
   }
 
   /**
