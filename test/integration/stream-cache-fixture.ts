@@ -50,7 +50,10 @@ export async function fillTemplateTree(root: string): Promise<void> {
 export async function receiveStream(source: string | Buffer, into: string): Promise<void> {
   const receiver = receive(into);
   const input = typeof source === 'string' ? createReadStream(source) : Readable.from([source]);
-  await Promise.all([pipeline(input, createZstdDecompressor(), receiver.child.stdin), receiver.done]);
+  const [piped, received] = await Promise.allSettled([pipeline(input, createZstdDecompressor(), receiver.child.stdin), receiver.done]);
+  // btrfs receive's own error says why it stopped; the pipe into it would only say "Premature close".
+  if (received.status === 'rejected') throw received.reason;
+  if (piped.status === 'rejected') throw piped.reason;
 }
 
 export function sha256(data: Buffer): string {
